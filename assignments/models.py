@@ -1,0 +1,135 @@
+"""Change sets: reviewers' proposed moves of author entries between persons, and their review."""
+
+from django.conf import settings
+from django.db import models
+
+from papers.models import Authorship, Person
+
+
+class ChangeSet(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"  # being built by its reviewer, saved as it grows
+        SUBMITTED = "submitted"  # waiting for a maintainer
+        APPLIED = "applied"  # approved (wholly or in part) and applied to the data
+        REJECTED = "rejected"
+        REVERTED = "reverted"  # applied, then undone by a later change set
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="changesets"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_changesets",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+    # A revert is itself a change set that points at the one it undoes.
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reverted_by"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "submitted_at"], name="changeset_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"change set {self.pk} ({self.status})"
+
+
+class NewPerson(models.Model):
+    """A verified person that a change set creates when it is applied."""
+
+    changeset = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="new_persons")
+    person_id = models.CharField(max_length=160)
+    first_name = models.TextField(blank=True)
+    last_name = models.TextField()
+    orcid = models.CharField(max_length=19, blank=True)
+    degree = models.TextField(blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["changeset", "person_id"], name="newperson_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.person_id
+
+
+class Move(models.Model):
+    """Move one author/editor entry from the person it resolves to, to another person."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        APPLIED = "applied"
+        REVERTED = "reverted"
+
+    changeset = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="moves")
+    # SET_NULL: the record of who moved what outlives a re-import that drops the entry.
+    authorship = models.ForeignKey(
+        Authorship, null=True, on_delete=models.SET_NULL, related_name="moves"
+    )
+    item_id = models.CharField(max_length=128)
+    role = models.CharField(max_length=6)
+    position = models.PositiveSmallIntegerField()
+    # The person the entry resolved to when the move was proposed: applying compares and swaps.
+    from_person_id = models.CharField(max_length=160)
+    # Exactly one of to_person (existing) and to_new_person (created on apply).
+    to_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming_moves"
+    )
+    to_new_person = models.ForeignKey(
+        NewPerson, null=True, blank=True, on_delete=models.CASCADE, related_name="moves"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(to_person__isnull=True) ^ models.Q(to_new_person__isnull=True),
+                name="move_one_target",
+            ),
+            models.UniqueConstraint(fields=["changeset", "authorship"], name="move_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["authorship", "status"], name="move_authorship_idx"),
+            models.Index(fields=["from_person_id"], name="move_from_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.from_person_id} -> {self.target_id}"
+
+    @property
+    def target_id(self) -> str:
+        if self.to_new_person_id is not None:
+            return self.to_new_person.person_id
+        return self.to_person_id or ""
+
+
+class Suggestion(models.Model):
+    """The clustering service's proposed split of one person page, stored for instant display."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="suggestion")
+    computed_at = models.DateTimeField(auto_now=True)
+    # expected number of distinct people the page mixes (1.0 = one person)
+    estimated_people = models.FloatField(default=1.0)
+    # probability that the page mixes more than one person, for the "most likely mixed" queue
+    mixed_score = models.FloatField(default=0.0, db_index=True)
+    # [{"authorships": [ids], "confidence": float, "evidence": {...}}, ...]
+    clusters = models.JSONField(default=list)
+    item_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"suggestion for {self.person_id}"
