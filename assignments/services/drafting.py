@@ -1,0 +1,3 @@
+"""drafting services (see assignments.services)."""
+
+__all__: list[str] = []

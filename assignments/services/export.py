@@ -1,0 +1,3 @@
+"""export services (see assignments.services)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""review services (see assignments.services)."""
+
+__all__: list[str] = []
