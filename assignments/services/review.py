@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -414,20 +414,14 @@ def persons_recompute_stats(*, person_ids: Iterable[str]) -> None:
     if refresh is not None:
         refresh(person_ids=ids)
         return
-    stats = {
-        row["person_id"]: row
-        for row in Authorship.objects.filter(person_id__in=ids)
-        .values("person_id")
-        .annotate(
-            n=Count("item_id", distinct=True),
-            lo=Min(Coalesce("paper__year", "volume__year")),
-            hi=Max(Coalesce("paper__year", "volume__year")),
-        )
-    }
-    persons = list(Person.objects.filter(id__in=ids))
-    for p in persons:
-        row = stats.get(p.id)
-        p.item_count = row["n"] if row else 0
-        p.first_year = row["lo"] if row else None
-        p.last_year = row["hi"] if row else None
-    Person.objects.bulk_update(persons, ["item_count", "first_year", "last_year"])
+    # One UPDATE with correlated subqueries: a person with thousands of papers, or thousands
+    # of persons, costs one statement.
+    per_person = Authorship.objects.filter(person_id=OuterRef("pk")).values("person_id")
+    year = Coalesce("paper__year", "volume__year")
+    Person.objects.filter(id__in=ids).update(
+        item_count=Coalesce(
+            Subquery(per_person.annotate(n=Count("item_id", distinct=True)).values("n")), 0
+        ),
+        first_year=Subquery(per_person.annotate(y=Min(year)).values("y")),
+        last_year=Subquery(per_person.annotate(y=Max(year)).values("y")),
+    )

@@ -1,0 +1,271 @@
+"""Export to an Anthology data folder, checked by loading the result with the official library."""
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+from django.db.models import Exists, OuterRef
+
+from assignments import services
+from assignments.models import ChangeSet, Move
+from papers.models import Authorship, Person
+from tests.factories import (
+    SHARED_DATA,
+    load_anthology_into_db,
+    make_anthology_folder,
+    make_changeset,
+    make_move,
+    make_new_person,
+    make_user,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not Path(SHARED_DATA).is_dir(), reason="needs the shared Anthology data"),
+]
+
+COLLECTIONS = ("2022.coling", "2024.lrec", "2024.semeval")
+UNVERIFIED = "peiyu-liu/unverified"
+
+
+def _snapshot(data: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+
+
+def _resolutions(data: Path) -> dict[tuple[str, str, int], str]:
+    from acl_anthology import Anthology
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=str(data))
+        anthology.people.load()
+    out = {}
+    for collection in anthology.collections.values():
+        for volume in collection.volumes():
+            for i, ns in enumerate(volume.editors):
+                out[(volume.full_id, "editor", i)] = ns.resolve().id
+            for paper in volume.papers():
+                for i, ns in enumerate(paper.authors):
+                    out[(paper.full_id, "author", i)] = ns.resolve().id
+                for i, ns in enumerate(paper._editors):
+                    out[(paper.full_id, "editor", i)] = ns.resolve().id
+    return out
+
+
+@pytest.fixture
+def folder(tmp_path):
+    data = make_anthology_folder(tmp_path, collections=COLLECTIONS)
+    load_anthology_into_db(data)
+    return data
+
+
+@pytest.fixture
+def maintainer():
+    return make_user(roles=("maintainer",))
+
+
+def _split_peiyu_liu(maintainer) -> ChangeSet:
+    """RUC's two LREC papers to one new person, HyperMR to another; COLING stays."""
+    entries = {
+        a.item_id: a
+        for a in Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec")
+    }
+    cs = make_changeset(note="Two people: RUC (Wayne Xin Zhao's group) and HyperMR's author")
+    ruc = make_new_person(
+        changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu",
+        degree="Renmin University of China",
+    )
+    other = make_new_person(changeset=cs, person_id="peiyu-liu-zut", first="Peiyu", last="Liu")
+    titles = dict(
+        Authorship.objects.filter(pk__in=[a.pk for a in entries.values()]).values_list(
+            "item_id", "paper__title"
+        )
+    )
+    for item_id, a in entries.items():
+        target = other if "HyperMR" in titles[item_id] else ruc
+        make_move(changeset=cs, authorship=a, to_new_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    return cs
+
+
+def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder, maintainer):
+    before = _resolutions(folder)
+    original = _snapshot(folder)
+    cs = _split_peiyu_liu(maintainer)
+    moved = {(m.item_id, m.role, m.position): m.target_id for m in cs.moves.all()}
+    assert sorted(moved.values()) == ["peiyu-liu-ruc", "peiyu-liu-ruc", "peiyu-liu-zut"]
+
+    result = services.changes_export(data_dir=folder)
+
+    assert result.ok and result.written and result.changeset_ids == [cs.pk]
+    assert sorted(result.files) == ["json/people.json", "xml/2024.lrec.xml"]
+    after = _resolutions(folder)
+    assert after == {key: moved.get(key, pid) for key, pid in before.items()}
+    # the COLING entry is still on the unverified page
+    assert list(after.values()).count(UNVERIFIED) == 1
+    changed = {k for k, v in _snapshot(folder).items() if original[k] != v}
+    assert changed == {"json/people.json", "xml/2024.lrec.xml"}
+    people = json.loads((folder / "json/people.json").read_text())
+    assert people["peiyu-liu-ruc"] == {
+        "names": [{"first": "Peiyu", "last": "Liu"}],
+        "degree": "Renmin University of China",
+    }
+    assert people["peiyu-liu-zut"] == {"names": [{"first": "Peiyu", "last": "Liu"}]}
+    assert '<author id="peiyu-liu-ruc"><first>Peiyu</first><last>Liu</last></author>' in (
+        result.diff
+    )
+    assert result.diff.count("\n+      <author id=") == 3
+    assert result.diff.count("\n-      <author>") == 3
+    cs.refresh_from_db()
+    assert cs.exported_at is not None
+    assert set(
+        Authorship.objects.filter(moves__changeset=cs).values_list("explicit_id", flat=True)
+    ) == {"peiyu-liu-ruc", "peiyu-liu-zut"}
+
+
+def test_second_export_and_export_with_nothing_approved_change_nothing(folder, maintainer):
+    original = _snapshot(folder)
+    empty = services.changes_export(data_dir=folder)
+    assert empty.ok and empty.diff == "" and empty.changeset_ids == []
+    assert _snapshot(folder) == original
+
+    # submitted but not approved: not exported
+    cs = make_changeset()
+    a = Authorship.objects.filter(person_id=UNVERIFIED).first()
+    np = make_new_person(changeset=cs, person_id="peiyu-liu-x", first="Peiyu", last="Liu")
+    make_move(changeset=cs, authorship=a, to_new_person=np)
+    assert services.changes_export(data_dir=folder).diff == ""
+    assert _snapshot(folder) == original
+
+    _split_peiyu_liu(maintainer)
+    first = services.changes_export(data_dir=folder)
+    assert first.diff
+    exported = _snapshot(folder)
+    second = services.changes_export(data_dir=folder)
+    assert second.diff == "" and second.files == [] and second.changeset_ids == []
+    assert _snapshot(folder) == exported
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(folder, maintainer):
+    original = _snapshot(folder)
+    cs = _split_peiyu_liu(maintainer)
+    result = services.changes_export(data_dir=folder, dry_run=True)
+    assert result.diff.startswith("--- a/data/json/people.json\n+++ b/data/json/people.json")
+    assert "+++ b/data/xml/2024.lrec.xml" in result.diff
+    assert not result.written
+    assert _snapshot(folder) == original
+    cs.refresh_from_db()
+    assert cs.exported_at is None
+    assert not any(Move.objects.values_list("export_record", flat=True))
+
+
+def test_revert_after_export_restores_the_original_bytes(folder, maintainer):
+    original = _snapshot(folder)
+    cs = _split_peiyu_liu(maintainer)
+    services.changes_export(data_dir=folder)
+    assert _snapshot(folder) != original
+
+    revert = services.changeset_revert(changeset=cs, user=maintainer)
+    assert revert.status == ChangeSet.Status.APPLIED
+    result = services.changes_export(data_dir=folder)
+
+    assert result.ok and result.changeset_ids == [revert.pk]
+    assert _snapshot(folder) == original
+    assert not Person.objects.filter(id__in=["peiyu-liu-ruc", "peiyu-liu-zut"]).exists()
+    assert set(
+        Authorship.objects.filter(moves__changeset=cs).values_list("explicit_id", flat=True)
+    ) == {""}
+
+
+def test_change_and_revert_exported_together_change_nothing(folder, maintainer):
+    original = _snapshot(folder)
+    cs = _split_peiyu_liu(maintainer)
+    services.changeset_revert(changeset=cs, user=maintainer)
+    result = services.changes_export(data_dir=folder)
+    assert result.ok and len(result.changeset_ids) == 2
+    assert result.diff == ""
+    assert _snapshot(folder) == original
+
+
+def _verified(*, all_explicit: bool) -> Person:
+    """A verified person with items in the folder whose entries all (or not all) carry its id."""
+    by_name = Authorship.objects.filter(person=OuterRef("pk"), explicit_id="")
+    qs = Person.objects.filter(is_verified=True, item_count__gt=0).order_by("id")
+    qs = qs.exclude(Exists(by_name)) if all_explicit else qs.filter(Exists(by_name))
+    return qs.first()
+
+
+def test_target_found_by_name_elsewhere_is_a_conflict(folder, maintainer):
+    target = _verified(all_explicit=False)
+    a = Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").first()
+    cs = make_changeset()
+    make_move(changeset=cs, authorship=a, to_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    original = _snapshot(folder)
+    result = services.changes_export(data_dir=folder)
+    # Giving the target the name "Peiyu Liu" would pull the other Peiyu Liu entries along.
+    assert result.conflicts and all("as a side effect" in c for c in result.conflicts)
+    assert any("2022.coling-1.288" in c for c in result.conflicts)
+    assert _snapshot(folder) == original
+
+
+def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintainer):
+    people = json.loads((folder / "json/people.json").read_text())
+    target = _verified(all_explicit=True)
+    assert target is not None and target.id in people
+    a = Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").first()
+    cs = make_changeset()
+    make_move(changeset=cs, authorship=a, to_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    original = _snapshot(folder)
+
+    result = services.changes_export(data_dir=folder)
+
+    assert result.ok, result.conflicts
+    after = _resolutions(folder)
+    assert after[(a.item_id, "author", a.position)] == target.id
+    entry = json.loads((folder / "json/people.json").read_text())[target.id]
+    assert {"first": "Peiyu", "last": "Liu"} in entry["names"]
+    # the name would otherwise pull every other "Peiyu Liu" to the target
+    assert entry["disable_name_matching"] is True
+    assert after[("2022.coling-1.288", "author", 1)] == UNVERIFIED
+    services.changeset_revert(changeset=cs, user=maintainer)
+    services.changes_export(data_dir=folder)
+    assert _snapshot(folder) == original
+
+
+def test_folder_moved_on_is_a_conflict_and_nothing_is_written(folder, maintainer):
+    _split_peiyu_liu(maintainer)
+    lrec = folder / "xml/2024.lrec.xml"
+    text = lrec.read_text()
+    # Somebody renamed one of the entries upstream.
+    text = text.replace(
+        "<title>Do Emergent Abilities Exist in Quantized Large Language Models: An Empirical "
+        "Study</title>\n      <author><first>Peiyu</first><last>Liu</last></author>",
+        "<title>Do Emergent Abilities Exist in Quantized Large Language Models: An Empirical "
+        "Study</title>\n      <author><first>Pei-Yu</first><last>Liu</last></author>",
+    )
+    lrec.write_text(text)
+    original = _snapshot(folder)
+
+    result = services.changes_export(data_dir=folder)
+
+    assert not result.ok and not result.written
+    assert len(result.conflicts) == 1
+    assert "Pei-Yu Liu" in result.conflicts[0] and "not 'Peiyu Liu'" in result.conflicts[0]
+    assert _snapshot(folder) == original
+    assert ChangeSet.objects.filter(exported_at__isnull=False).count() == 0
+
+
+def test_new_person_already_in_people_json_is_a_conflict(folder, maintainer):
+    _split_peiyu_liu(maintainer)
+    path = folder / "json/people.json"
+    people = json.loads(path.read_text())
+    people["peiyu-liu-zut"] = {"names": [{"first": "Peiyu", "last": "Liu"}]}
+    path.write_text(json.dumps(people))
+    original = _snapshot(folder)
+    result = services.changes_export(data_dir=folder)
+    # every "Peiyu Liu" now resolves to the person someone added upstream
+    assert result.conflicts and all("peiyu-liu-zut" in c for c in result.conflicts)
+    assert _snapshot(folder) == original
