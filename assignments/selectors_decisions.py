@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from assignments.models import ChangeSet, Move
 
@@ -121,3 +121,56 @@ def decision_conflicts(
                 DecisionConflict(key[0], key[1], key[2], m.target_id, new, m.changeset_id, m.pk)
             )
     return conflicts
+
+
+# -- audit: who moved what, when, why ---------------------------------------------------------
+
+AUDIT_LIMIT = 50  # change sets shown; a person page must not grow with its history
+AUDIT_ENTRIES = 10  # entries listed per change set
+
+
+@dataclass
+class AuditEvent:
+    changeset: ChangeSet
+    moves: list[Move]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.moves)
+
+
+def _audit(moves_q: Q) -> list[AuditEvent]:
+    """Applied (and since reverted) moves matching `moves_q`, grouped by change set, newest
+    first. Two queries whatever the history's size."""
+    base = Move.objects.filter(moves_q, status__in=[Move.Status.APPLIED, Move.Status.REVERTED])
+    sets = list(
+        ChangeSet.objects.filter(pk__in=base.values("changeset_id"))
+        .select_related("created_by", "reviewed_by")
+        .annotate(n=Count("moves", filter=Q(moves__in=base)))
+        .order_by("-applied_at", "-pk")[:AUDIT_LIMIT]
+    )
+    moves: dict[int, list[Move]] = defaultdict(list)
+    rows = (
+        base.filter(changeset__in=sets)
+        .select_related("to_new_person", "authorship__paper")
+        .order_by("changeset_id", "item_id", "position")
+    )
+    for m in rows:
+        if len(moves[m.changeset_id]) < AUDIT_ENTRIES:
+            moves[m.changeset_id].append(m)
+    return [AuditEvent(cs, moves[cs.pk], cs.n) for cs in sets]
+
+
+def audit_for_person(person_id: str) -> list[AuditEvent]:
+    """Change sets that moved entries onto or away from this person, including reverts."""
+    return _audit(
+        Q(from_person_id=person_id)
+        | Q(to_person_id=person_id)
+        | Q(to_new_person__person_id=person_id)
+    )
+
+
+def audit_for_item(item_id: str) -> list[AuditEvent]:
+    """Change sets that moved an author/editor entry of this paper (or volume)."""
+    return _audit(Q(item_id=item_id))
