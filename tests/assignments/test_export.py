@@ -5,7 +5,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 
 from assignments import services
 from assignments.models import ChangeSet, Move
@@ -268,4 +268,63 @@ def test_new_person_already_in_people_json_is_a_conflict(folder, maintainer):
     result = services.changes_export(data_dir=folder)
     # every "Peiyu Liu" now resolves to the person someone added upstream
     assert result.conflicts and all("peiyu-liu-zut" in c for c in result.conflicts)
+    assert _snapshot(folder) == original
+
+
+def test_two_new_persons_from_two_change_sets_reverted_together(folder, maintainer):
+    """Reverting one split person first leaves the other as the only verified "Peiyu Liu" for a
+    moment: the revert export must still put every entry back on the unverified page."""
+    original = _snapshot(folder)
+    entries = list(
+        Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").order_by(
+            "item_id"
+        )
+    )
+    sets = []
+    for pid, chunk in (("peiyu-liu-ruc", entries[:2]), ("peiyu-liu-sdnu", entries[2:])):
+        cs = make_changeset()
+        np = make_new_person(changeset=cs, person_id=pid, first="Peiyu", last="Liu")
+        for a in chunk:
+            make_move(changeset=cs, authorship=a, to_new_person=np)
+        services.changeset_approve(changeset=cs, user=maintainer)
+        sets.append(cs)
+    assert services.changes_export(data_dir=folder).ok
+    for cs in reversed(sets):
+        services.changeset_revert(changeset=cs, user=maintainer)
+    result = services.changes_export(data_dir=folder)
+    assert result.ok, result.conflicts
+    assert _snapshot(folder) == original
+
+
+def test_namesake_of_a_verified_person_keeps_its_entries_and_revert_restores(folder, maintainer):
+    """Splitting a verified person found by name: a second verified person of that name stops
+    matching by name, so the first one's entries get its id; the revert takes them back."""
+    by_name = (
+        Authorship.objects.filter(person__is_verified=True, explicit_id="")
+        .values("person_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=3)
+        .order_by("person_id")
+    )
+    vid = by_name[0]["person_id"]
+    v = Person.objects.get(id=vid)
+    entries = list(Authorship.objects.filter(person=v).order_by("item_id"))
+    before = _resolutions(folder)
+    original = _snapshot(folder)
+    cs = make_changeset()
+    namesake = make_new_person(
+        changeset=cs, person_id=f"{vid}-two", first=v.first_name, last=v.last_name
+    )
+    make_move(changeset=cs, authorship=entries[0], to_new_person=namesake)
+    services.changeset_approve(changeset=cs, user=maintainer)
+
+    result = services.changes_export(data_dir=folder)
+
+    assert result.ok, result.conflicts
+    after = _resolutions(folder)
+    moved = (entries[0].item_id, entries[0].role, entries[0].position)
+    assert after == {k: (f"{vid}-two" if k == moved else p) for k, p in before.items()}
+    assert result.diff.count(f'id="{vid}"') >= 2  # the ids that keep the rest on the person
+    services.changeset_revert(changeset=cs, user=maintainer)
+    assert services.changes_export(data_dir=folder).ok
     assert _snapshot(folder) == original
