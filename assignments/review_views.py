@@ -77,8 +77,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "name": name,
         "statuses": [s for s in ChangeSet.Status if s != ChangeSet.Status.DRAFT],
     }
-    template = "assignments/review_queue.html#queue" if request.htmx else (
-        "assignments/review_queue.html"
+    template = (
+        "assignments/review_queue.html#queue" if request.htmx else ("assignments/review_queue.html")
     )
     return render(request, template, context)
 
@@ -159,9 +159,7 @@ def changeset_preview(changeset: ChangeSet) -> list[PersonEffect]:
         m.xml_after = _xml_line(m, after=True)
     new_persons = {np.person_id: np for np in changeset.new_persons.all()}
     ids = {m.from_person_id for m in moves} | {m.target_id for m in moves}
-    persons = {
-        p.id: p for p in Person.objects.filter(id__in=ids).prefetch_related("name_variants")
-    }
+    persons = {p.id: p for p in Person.objects.filter(id__in=ids).prefetch_related("name_variants")}
     applied = changeset.status == ChangeSet.Status.APPLIED
     effects: dict[str, PersonEffect] = {}
     for pid in sorted(ids):

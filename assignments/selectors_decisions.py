@@ -59,9 +59,7 @@ def decisions_for_person_ids(
     for aid, m in latest.items():
         by_target[m.target_id].append(aid)
         away_from[m.from_person_id].append(aid)
-    must = [
-        (a, b) for group in by_target.values() for a, b in combinations(sorted(group), 2)
-    ]
+    must = [(a, b) for group in by_target.values() for a, b in combinations(sorted(group), 2)]
     cannot: set[tuple[int, int]] = set()
     targets = sorted(by_target)
     for t1, t2 in combinations(targets, 2):

@@ -103,10 +103,23 @@ def main() -> None:
             out = io.StringIO()
             opts = ["--degree", degree] if degree else []
             call_command(
-                "move_papers", "--from", "peiyu-liu/unverified", "--papers", ",".join(papers),
-                "--to", pid, "--new-person", "Peiyu Liu", *opts, "--user", "maintainer",
-                "--note", "Split of the Peiyu Liu page by coauthors", "--approve",
-                stdout=out, stderr=io.StringIO(),
+                "move_papers",
+                "--from",
+                "peiyu-liu/unverified",
+                "--papers",
+                ",".join(papers),
+                "--to",
+                pid,
+                "--new-person",
+                "Peiyu Liu",
+                *opts,
+                "--user",
+                "maintainer",
+                "--note",
+                "Split of the Peiyu Liu page by coauthors",
+                "--approve",
+                stdout=out,
+                stderr=io.StringIO(),
             )
             ids.append(int(out.getvalue()))
         print(f"change sets {ids} approved and applied")
@@ -119,7 +132,9 @@ def main() -> None:
 
             cProfile.runctx(
                 'call_command("export_changes", "--data-dir", str(data), "--dry-run", stdout=out)',
-                globals(), locals(), "/tmp/export.prof",
+                globals(),
+                locals(),
+                "/tmp/export.prof",
             )
             pstats.Stats("/tmp/export.prof").sort_stats("cumulative").print_stats(30)
         else:
@@ -142,20 +157,26 @@ def main() -> None:
 
         t = time.perf_counter()
         call_command("export_changes", "--data-dir", str(data), stderr=io.StringIO())
-        print(f"second export: {time.perf_counter() - t:.2f} s; diff stat unchanged:",
-              git(repo, "diff", "--stat").count("\n") - 1, "files")
+        print(
+            f"second export: {time.perf_counter() - t:.2f} s; diff stat unchanged:",
+            git(repo, "diff", "--stat").count("\n") - 1,
+            "files",
+        )
+
+        from django.contrib.auth.models import User
 
         from assignments import services
         from assignments.models import ChangeSet
-        from django.contrib.auth.models import User
 
         boss = User.objects.get(username="maintainer")
         for pk in reversed(ids):
             services.changeset_revert(changeset=ChangeSet.objects.get(pk=pk), user=boss)
         t = time.perf_counter()
         call_command("export_changes", "--data-dir", str(data), stderr=io.StringIO())
-        print(f"revert export: {time.perf_counter() - t:.1f} s; "
-              f"git status after revert: {git(repo, 'status', '--porcelain')!r} (empty = identical)")
+        print(
+            f"revert export: {time.perf_counter() - t:.1f} s; "
+            f"git status after revert: {git(repo, 'status', '--porcelain')!r} (empty = identical)"
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         shutil.rmtree(work)

@@ -205,13 +205,15 @@ def load_anthology_into_db(data_dir) -> None:
             )
             entries = [(volume.full_id, None, "editor", volume.editors)]
             for paper in volume.papers():
-                papers.append(Paper(
-                    id=paper.full_id,
-                    volume_id=volume.full_id,
-                    title=str(paper.title),
-                    year=year,
-                    is_frontmatter=paper.is_frontmatter,
-                ))
+                papers.append(
+                    Paper(
+                        id=paper.full_id,
+                        volume_id=volume.full_id,
+                        title=str(paper.title),
+                        year=year,
+                        is_frontmatter=paper.is_frontmatter,
+                    )
+                )
                 entries.append((paper.full_id, paper.full_id, "author", paper.authors))
                 entries.append((paper.full_id, paper.full_id, "editor", paper._editors))
             for item_id, paper_id, role, specs in entries:

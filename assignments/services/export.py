@@ -289,9 +289,7 @@ class _Exporter:
         from acl_anthology.people import Name
 
         names = set(
-            Authorship.objects.filter(moves__changeset__in=changesets).values_list(
-                "first", "last"
-            )
+            Authorship.objects.filter(moves__changeset__in=changesets).values_list("first", "last")
         )
         for cs in changesets:
             names.update(cs.new_persons.values_list("first_name", "last_name"))
@@ -362,9 +360,7 @@ class _Exporter:
             if id(ns) in self.moved:
                 self.conflicts.append(f"{entry} would resolve to {now}, not {want} as approved")
             else:
-                self.conflicts.append(
-                    f"{entry} would move from {want} to {now} as a side effect"
-                )
+                self.conflicts.append(f"{entry} would move from {want} to {now} as a side effect")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -266,9 +266,7 @@ def _ensure_names(
     names_by_target: dict[str, set[tuple[str, str]]], *, canonical: dict[str, NewPerson]
 ) -> None:
     verified = set(
-        Person.objects.filter(id__in=names_by_target, is_verified=True).values_list(
-            "id", flat=True
-        )
+        Person.objects.filter(id__in=names_by_target, is_verified=True).values_list("id", flat=True)
     )
     existing = set(
         PersonName.objects.filter(person_id__in=names_by_target).values_list(
@@ -287,8 +285,7 @@ def _ensure_names(
                     first=first,
                     last=last,
                     is_explicit=pid in verified,
-                    is_canonical=np is not None
-                    and (first, last) == (np.first_name, np.last_name),
+                    is_canonical=np is not None and (first, last) == (np.first_name, np.last_name),
                     normalized=normalize_name(first, last),
                 )
             )
@@ -351,7 +348,8 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         )
         if missing:
             raise ValidationError(
-                f"Cannot revert change set {locked.pk}: persons {', '.join(missing)} no longer exist."
+                f"Cannot revert change set {locked.pk}: "
+                f"persons {', '.join(missing)} no longer exist."
             )
         touched = False
         revert = ChangeSet.objects.create(

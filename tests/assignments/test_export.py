@@ -30,7 +30,9 @@ UNVERIFIED = "peiyu-liu/unverified"
 
 
 def _snapshot(data: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()
+    }
 
 
 def _resolutions(data: Path) -> dict[tuple[str, str, int], str]:
@@ -73,7 +75,10 @@ def _split_peiyu_liu(maintainer) -> ChangeSet:
     }
     cs = make_changeset(note="Two people: RUC (Wayne Xin Zhao's group) and HyperMR's author")
     ruc = make_new_person(
-        changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu",
+        changeset=cs,
+        person_id="peiyu-liu-ruc",
+        first="Peiyu",
+        last="Liu",
         degree="Renmin University of China",
     )
     other = make_new_person(changeset=cs, person_id="peiyu-liu-zut", first="Peiyu", last="Liu")

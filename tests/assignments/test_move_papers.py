@@ -27,16 +27,30 @@ def test_submits_a_change_set_for_review(page):
     person, papers = page
     make_user(username="rev", roles=("reviewer",))
     pk = _run(
-        "--from", person.id, "--papers", f"{papers[0].id},{papers[1].id}",
-        "--to", "peiyu-liu-ruc", "--new-person", "Peiyu Liu", "--degree", "RUC",
-        "--user", "rev", "--note", "RUC papers",
+        "--from",
+        person.id,
+        "--papers",
+        f"{papers[0].id},{papers[1].id}",
+        "--to",
+        "peiyu-liu-ruc",
+        "--new-person",
+        "Peiyu Liu",
+        "--degree",
+        "RUC",
+        "--user",
+        "rev",
+        "--note",
+        "RUC papers",
     )
     cs = ChangeSet.objects.get(pk=int(pk))
     assert cs.status == ChangeSet.Status.SUBMITTED and cs.note == "RUC papers"
     assert sorted(cs.moves.values_list("item_id", flat=True)) == [papers[0].id, papers[1].id]
     np = cs.new_persons.get()
     assert (np.person_id, np.first_name, np.last_name, np.degree) == (
-        "peiyu-liu-ruc", "Peiyu", "Liu", "RUC"
+        "peiyu-liu-ruc",
+        "Peiyu",
+        "Liu",
+        "RUC",
     )
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {person.id}
 
@@ -45,8 +59,17 @@ def test_approve_applies_at_once(page):
     person, papers = page
     target = make_person(verified=True, first="Peiyu", last="Liu")
     make_user(username="boss", roles=("maintainer",))
-    pk = _run("--from", person.id, "--papers", papers[2].id, "--to", target.id,
-              "--user", "boss", "--approve")
+    pk = _run(
+        "--from",
+        person.id,
+        "--papers",
+        papers[2].id,
+        "--to",
+        target.id,
+        "--user",
+        "boss",
+        "--approve",
+    )
     cs = ChangeSet.objects.get(pk=int(pk))
     assert cs.status == ChangeSet.Status.APPLIED
     assert cs.moves.get().status == Move.Status.APPLIED
@@ -59,8 +82,19 @@ def test_approve_needs_a_maintainer(page):
     person, papers = page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="not a maintainer"):
-        _run("--from", person.id, "--papers", papers[0].id, "--to", "x-y",
-             "--new-person", "X Y", "--user", "rev", "--approve")
+        _run(
+            "--from",
+            person.id,
+            "--papers",
+            papers[0].id,
+            "--to",
+            "x-y",
+            "--new-person",
+            "X Y",
+            "--user",
+            "rev",
+            "--approve",
+        )
     assert not ChangeSet.objects.exists()
 
 
@@ -68,12 +102,32 @@ def test_bad_input_is_named_and_nothing_is_created(page):
     person, papers = page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="no entry on 2099.nope-1.1"):
-        _run("--from", person.id, "--papers", f"{papers[0].id},2099.nope-1.1",
-             "--to", "a-b", "--new-person", "A B", "--user", "rev")
+        _run(
+            "--from",
+            person.id,
+            "--papers",
+            f"{papers[0].id},2099.nope-1.1",
+            "--to",
+            "a-b",
+            "--new-person",
+            "A B",
+            "--user",
+            "rev",
+        )
     with pytest.raises(CommandError, match="no person 'nobody'"):
         _run("--from", person.id, "--papers", papers[0].id, "--to", "nobody", "--user", "rev")
     with pytest.raises(CommandError, match="No user"):
-        _run("--from", person.id, "--papers", papers[0].id, "--to", "a-b",
-             "--new-person", "A B", "--user", "ghost")
+        _run(
+            "--from",
+            person.id,
+            "--papers",
+            papers[0].id,
+            "--to",
+            "a-b",
+            "--new-person",
+            "A B",
+            "--user",
+            "ghost",
+        )
     assert not ChangeSet.objects.exists()
     assert not Person.objects.filter(id="a-b").exists()

@@ -177,7 +177,9 @@ def test_revert_after_later_change_becomes_a_proposal():
         make_move(changeset=first, authorship=a, to_person=a_target)
     services.changeset_approve(changeset=first, user=maintainer)
     later = make_changeset()
-    make_move(changeset=later, authorship=Authorship.objects.get(pk=entries[1].pk), to_person=b_target)
+    make_move(
+        changeset=later, authorship=Authorship.objects.get(pk=entries[1].pk), to_person=b_target
+    )
     services.changeset_approve(changeset=later, user=maintainer)
 
     revert = services.changeset_revert(changeset=first, user=maintainer)
@@ -247,8 +249,6 @@ def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds():
     winner = sets[next(i for i, o in outcomes.items() if o == "applied")]
     winner_target = winner.moves.first().to_person_id
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {winner_target}
-    statuses = {
-        cs.pk: ChangeSet.objects.get(pk=cs.pk).status for cs in sets
-    }
+    statuses = {cs.pk: ChangeSet.objects.get(pk=cs.pk).status for cs in sets}
     assert sorted(statuses.values()) == [ChangeSet.Status.APPLIED, ChangeSet.Status.SUBMITTED]
     assert Move.objects.filter(status=Move.Status.APPLIED).count() == 3

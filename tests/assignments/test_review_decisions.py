@@ -1,7 +1,14 @@
 import pytest
 
 from assignments import selectors_decisions, services
-from tests.factories import make_changeset, make_move, make_new_person, make_paper, make_person, make_user
+from tests.factories import (
+    make_changeset,
+    make_move,
+    make_new_person,
+    make_paper,
+    make_person,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -56,7 +56,9 @@ def test_pages_need_a_maintainer(client):
     for url in urls:
         assert client.get(url).status_code == 403
     for name in ("review_decide", "review_revert"):
-        response = client.post(reverse(f"assignments:{name}", args=[cs.pk]), {"decision": "approve"})
+        response = client.post(
+            reverse(f"assignments:{name}", args=[cs.pk]), {"decision": "approve"}
+        )
         assert response.status_code == 403
     assert ChangeSet.objects.get(pk=cs.pk).status == ChangeSet.Status.SUBMITTED
 
@@ -91,9 +93,7 @@ def test_changeset_page_previews_the_effect(client, maintainer, django_assert_ma
     assert "Papers: 3 → <strong>0</strong>" in body  # the unverified page empties
     assert "Papers: 0 → <strong>3</strong>" in body  # the new person
     assert "&quot;first&quot;: &quot;Peiyu&quot;" in body  # people.json after, escaped
-    assert (
-        "+ &lt;author id=&quot;peiyu-liu-ruc3&quot;&gt;&lt;first&gt;Peiyu&lt;/first&gt;" in body
-    )
+    assert "+ &lt;author id=&quot;peiyu-liu-ruc3&quot;&gt;&lt;first&gt;Peiyu&lt;/first&gt;" in body
 
 
 def test_changeset_page_query_count_does_not_grow_with_moves(

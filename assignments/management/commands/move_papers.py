@@ -64,7 +64,9 @@ class Command(BaseCommand):
             parts = opts["new_person"].strip().rsplit(" ", 1)
             new_name = ("", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
             if Person.objects.filter(id=opts["to_id"]).exists():
-                raise CommandError(f"--new-person: {opts['to_id']!r} already exists; drop --new-person.")
+                raise CommandError(
+                    f"--new-person: {opts['to_id']!r} already exists; drop --new-person."
+                )
         elif not Person.objects.filter(id=opts["to_id"]).exists():
             raise CommandError(f"--to: no person {opts['to_id']!r} (use --new-person to create).")
         elif opts["to_id"] == opts["from_id"]:
