@@ -92,10 +92,16 @@ class Command(BaseCommand):
 
 
 def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeSet:
-    if hasattr(services, "changeset_submit") and hasattr(services, "moves_add"):
+    if hasattr(services, "changeset_submit") and hasattr(services, "changeset_update_note"):
         # The reviewers' own drafting path: same validation as the web pages.
         with transaction.atomic():
             changeset = services.changeset_get_or_create_draft(user=user)
+            if changeset.moves.exists():
+                # The script must not submit what the reviewer is still drafting on the web.
+                raise ValidationError(
+                    f"{user.username} has a draft change set ({changeset.pk}) with moves in "
+                    "progress: submit or empty it in the web app first."
+                )
             new_person = None
             if new_name is not None:
                 new_person = services.newperson_create(
@@ -115,8 +121,7 @@ def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeS
                 to_new_person=new_person,
             )
             if opts["note"]:
-                ChangeSet.objects.filter(pk=changeset.pk).update(note=opts["note"])
-                changeset.note = opts["note"]
+                changeset = services.changeset_update_note(changeset=changeset, note=opts["note"])
             services.changeset_submit(changeset=changeset, user=user)
         return changeset
     return _submit_directly(user=user, entries=entries, opts=opts, new_name=new_name)
