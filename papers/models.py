@@ -65,7 +65,7 @@ class Person(models.Model):
     disable_name_matching = models.BooleanField(default=False)
     is_verified = models.BooleanField(default=False)
     # Denormalised from authorships for search hits and queues; services keep them current.
-    item_count = models.PositiveIntegerField(default=0)
+    item_count = models.PositiveIntegerField(default=0, db_default=0)
     first_year = models.PositiveSmallIntegerField(null=True)
     last_year = models.PositiveSmallIntegerField(null=True)
 
@@ -130,7 +130,10 @@ class Authorship(models.Model):
     affiliation = models.TextField(blank=True)
     explicit_id = models.CharField(max_length=160, blank=True)  # the `id` attribute
     explicit_orcid = models.CharField(max_length=19, blank=True)  # the `orcid` attribute
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="authorships")
+    # Indexed by authorship_person_idx (person, item_id).
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="authorships", db_index=False
+    )
 
     class Meta:
         constraints = [
@@ -140,8 +143,6 @@ class Authorship(models.Model):
         ]
         indexes = [
             models.Index(fields=["person", "item_id"], name="authorship_person_idx"),
-            models.Index(fields=["paper"], name="authorship_paper_idx"),
-            models.Index(fields=["volume"], name="authorship_volume_idx"),
         ]
 
     def __str__(self) -> str:
