@@ -157,11 +157,15 @@ class ImportRun(models.Model):
     """One run of `import_anthology` (or the import page): what, when, by whom, and the outcome."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
     source = models.TextField()
+    # Set for a preview import: the data was loaded beside the current data, not over it.
+    preview_name = models.CharField(max_length=40, blank=True)
+    stage = models.CharField(max_length=20, blank=True)  # parse / extract / write, for the page
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -187,3 +191,35 @@ class ImportRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class Preview(models.Model):
+    """A proposed change's data, loaded beside the current data in its own PostgreSQL schema.
+
+    The schema holds copies of the papers_* tables with the preview applied; authorship rows keep
+    the ids of the current rows they match, so proposals made on a preview page name real rows.
+    """
+
+    class Status(models.TextChoices):
+        READY = "ready"
+        PROMOTED = "promoted"
+        DISCARDED = "discarded"
+
+    name = models.SlugField(max_length=40, unique=True)
+    source = models.TextField()
+    import_run = models.OneToOneField(ImportRun, on_delete=models.PROTECT, related_name="preview")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # persons added/removed/renamed, entries that change person, new unverified pages, ...
+    effect = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def schema(self) -> str:
+        return preview_schema(self.name)
+
+
+def preview_schema(name: str) -> str:
+    return "preview_" + name.replace("-", "_")

@@ -18,13 +18,16 @@ from papers.anthology import (
     open_data_dir,
     read_snapshot,
 )
-from papers.models import ImportRun
+from papers.models import ImportRun, Preview, preview_schema
 
 __all__ = [
     "AnthologyDataError",
     "ImportResult",
     "anthology_import",
     "persons_refresh_stats",
+    "effect_lines",
+    "preview_discard",
+    "preview_promote",
 ]
 
 # Column order of the rows papers.anthology.Snapshot holds, per table.
@@ -101,8 +104,11 @@ class ImportResult:
     counts: dict[str, int] = field(default_factory=dict)
     unchanged: bool = False
     conflicts: list[str] = field(default_factory=list)
+    effect: dict | None = None  # for a preview: its effect on people
 
     def summary_lines(self) -> list[str]:
+        if self.effect is not None:
+            return [f"preview {self.run.preview_name}:", *effect_lines(self.effect)]
         if self.unchanged:
             return ["No change: the data is identical to the last import."]
         c = self.counts
@@ -184,6 +190,8 @@ def _load_empty(cursor, snap: Snapshot) -> dict[str, int]:
 def _stage(cursor, snap: Snapshot) -> None:
     for table, columns in COLUMNS.items():
         cols = ", ".join(map(_q, columns))
+        # ON COMMIT DROP is not enough when one transaction imports twice (promote, tests).
+        cursor.execute(f"DROP TABLE IF EXISTS stage_{table}")
         cursor.execute(
             f"CREATE TEMP TABLE stage_{table} ON COMMIT DROP AS "
             f"SELECT {cols} FROM {table} WITH NO DATA"
@@ -255,8 +263,12 @@ DECISION_CONFLICTS_SQL = """
 """
 
 
-def _merge(cursor, snap: Snapshot) -> tuple[dict[str, int], list[str]]:
-    """Later imports: stage the snapshot, then change only the rows that differ."""
+def _merge(cursor, snap: Snapshot, *, preview: bool = False) -> tuple[dict[str, int], list[str]]:
+    """Later imports: stage the snapshot, then change only the rows that differ.
+
+    Table names are unqualified: a preview runs this with its own schema first on the search
+    path. Tables of other apps (moves, suggestions) are only read then, never written.
+    """
     _stage(cursor, snap)
     counts: dict[str, int] = {}
 
@@ -288,8 +300,7 @@ def _merge(cursor, snap: Snapshot) -> tuple[dict[str, int], list[str]]:
     counts["authorships_added"], counts["authorships_changed"] = _upsert(
         cursor,
         "papers_authorship",
-        exclude_sql=f"AND NOT (t.id = ANY(ARRAY[{','.join(map(str, conflict_ids)) or 'NULL'}]"
-        "::bigint[]))",
+        exclude_sql=f"AND NOT (t.id = ANY('{{{','.join(map(str, conflict_ids))}}}'::bigint[]))",
     )
     counts["authorships_removed"] = _delete_missing(cursor, "papers_authorship")
     counts["papers_removed"] = _delete_missing(cursor, "papers_paper")
@@ -306,6 +317,7 @@ def _merge(cursor, snap: Snapshot) -> tuple[dict[str, int], list[str]]:
     _upsert(cursor, "papers_personname")
     # Persons the new data no longer has go, unless an entry here still resolves to them or a
     # change set names them as its target.
+    cursor.execute("DROP TABLE IF EXISTS gone_persons")
     cursor.execute(
         """
         CREATE TEMP TABLE gone_persons ON COMMIT DROP AS
@@ -315,7 +327,8 @@ def _merge(cursor, snap: Snapshot) -> tuple[dict[str, int], list[str]]:
           AND NOT EXISTS (SELECT 1 FROM assignments_move m WHERE m.to_person_id = t.id)
         """
     )
-    for table in ("papers_personname", "assignments_suggestion"):
+    tables = ["papers_personname"] if preview else ["papers_personname", "assignments_suggestion"]
+    for table in tables:
         cursor.execute(f"DELETE FROM {table} WHERE person_id IN (SELECT id FROM gone_persons)")
     cursor.execute("DELETE FROM papers_person WHERE id IN (SELECT id FROM gone_persons)")
     counts["persons_removed"] = cursor.rowcount
@@ -356,32 +369,42 @@ def anthology_import(
     user: AbstractBaseUser | None = None,
     progress: ProgressCallback | None = None,
     run: ImportRun | None = None,
+    preview_name: str = "",
 ) -> ImportResult:
     """Import an Anthology checkout, data folder or archive; change only what differs.
+
+    With `preview_name`, the data is loaded beside the current data as a preview (see
+    `preview_create`) and the current data is not touched.
 
     The database is changed in one transaction: on any error it is exactly as it was, and the
     run is recorded as failed with a one-line error.
     """
     source = str(path)
     if run is None:
-        run = ImportRun.objects.create(source=source, started_by=user)
+        run = ImportRun.objects.create(source=source, started_by=user, preview_name=preview_name)
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
     try:
+        if preview_name:
+            _preview_name_check(preview_name)
         with open_data_dir(path) as data_dir:
             checksums = data_checksum(data_dir)
             checksum = checksums[0]
             last = (
-                ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED)
+                ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED, preview_name="")
                 .exclude(pk=run.pk)
                 .order_by("-started_at")
                 .first()
             )
-            if last is not None and last.checksum == checksum:
+            if not preview_name and last is not None and last.checksum == checksum:
                 result = ImportResult(run=run, unchanged=True)
             else:
                 snap = read_snapshot(
                     data_dir, source=source, progress=progress, checksums=checksums
                 )
-                result = _write_snapshot(run, snap, progress)
+                if preview_name:
+                    result = _write_preview(run, snap, preview_name, progress)
+                else:
+                    result = _write_snapshot(run, snap, progress)
     except Exception as exc:
         message = (
             str(exc) if isinstance(exc, AnthologyDataError) else f"{type(exc).__name__}: {exc}"
@@ -419,3 +442,176 @@ def _write_snapshot(run: ImportRun, snap: Snapshot, progress: ProgressCallback |
             progress("write", 1, 1)
     counts["conflicts"] = len(conflicts)
     return ImportResult(run=run, counts=counts, conflicts=conflicts)
+
+
+# Previews ---------------------------------------------------------------------------------------
+
+PREVIEW_TABLES = tuple(COLUMNS)
+# Lists in a stored effect are cut here; the counts stay exact.
+EFFECT_LIST_LIMIT = 2000
+
+
+def _preview_name_check(name: str) -> None:
+    from django.core.validators import validate_slug
+
+    try:
+        validate_slug(name)
+    except Exception as exc:
+        raise AnthologyDataError(
+            f"preview name {name!r}: use letters, digits, - and _ only"
+        ) from exc
+    if len(name) > 40:
+        raise AnthologyDataError(f"preview name {name!r}: at most 40 characters")
+    if Preview.objects.filter(name=name).exists():
+        raise AnthologyDataError(f"preview name {name!r} is taken; discard it or pick another")
+
+
+def _write_preview(
+    run: ImportRun, snap: Snapshot, name: str, progress: ProgressCallback | None
+) -> ImportResult:
+    """Copy the current data into a schema of its own and merge the snapshot into the copy."""
+    schema = preview_schema(name)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if progress:
+            progress("write", 0, 1)
+        cursor.execute(f"CREATE SCHEMA {schema}")
+        for table in PREVIEW_TABLES:
+            cursor.execute(f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)")
+            cursor.execute(f"INSERT INTO {schema}.{table} SELECT * FROM public.{table}")
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s AND is_identity = 'YES'",
+                [schema, table],
+            )
+            if cursor.fetchone():
+                # New rows of the preview must not take ids the current data may use next.
+                cursor.execute(f"SELECT COALESCE(max(id), 0) FROM public.{table}")
+                start = cursor.fetchone()[0] + 1_000_000_000
+                cursor.execute(f"ALTER TABLE {schema}.{table} ALTER COLUMN id RESTART WITH {start}")
+        cursor.execute(f"SET LOCAL search_path TO {schema}, public")
+        counts, conflicts = _merge(cursor, snap, preview=True)
+        persons_refresh_stats()
+        effect = _preview_effect(cursor, schema)
+        effect["conflicts"] = conflicts
+        cursor.execute("SET LOCAL search_path TO DEFAULT")
+        Preview.objects.create(name=name, source=snap.source, import_run=run, effect=effect)
+        if progress:
+            progress("write", 1, 1)
+    counts["conflicts"] = len(conflicts)
+    return ImportResult(run=run, counts=counts, conflicts=conflicts, effect=effect)
+
+
+def _rows(cursor, sql: str) -> list[dict]:
+    cursor.execute(sql)
+    names = [c.name for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _preview_effect(cursor, schema: str) -> dict:
+    """What the preview changes for people, compared with the current data."""
+    limit = EFFECT_LIST_LIMIT
+    person_cols = "p.id, trim(p.first_name || ' ' || p.last_name) AS name, p.item_count"
+    added = _rows(
+        cursor,
+        f"""SELECT {person_cols} FROM {schema}.papers_person p
+        WHERE NOT EXISTS (SELECT 1 FROM public.papers_person c WHERE c.id = p.id)
+        ORDER BY p.id""",
+    )
+    removed = _rows(
+        cursor,
+        f"""SELECT {person_cols} FROM public.papers_person p
+        WHERE NOT EXISTS (SELECT 1 FROM {schema}.papers_person c WHERE c.id = p.id)
+        ORDER BY p.id""",
+    )
+    renamed = _rows(
+        cursor,
+        f"""SELECT p.id, trim(c.first_name || ' ' || c.last_name) AS before,
+                   trim(p.first_name || ' ' || p.last_name) AS after
+        FROM {schema}.papers_person p JOIN public.papers_person c ON c.id = p.id
+        WHERE (p.first_name, p.last_name) IS DISTINCT FROM (c.first_name, c.last_name)
+        ORDER BY p.id""",
+    )
+    moved = _rows(
+        cursor,
+        f"""SELECT s.item_id, s.role, s.position, trim(s.first || ' ' || s.last) AS name,
+                   c.person_id AS before, s.person_id AS after
+        FROM {schema}.papers_authorship s JOIN public.papers_authorship c
+          ON c.item_id = s.item_id AND c.role = s.role AND c.position = s.position
+        WHERE c.person_id <> s.person_id
+        ORDER BY s.item_id, s.role, s.position""",
+    )
+    current_ids = {row["id"] for row in removed}
+    added_ids = {row["id"] for row in added}
+    gained: dict[str, list[dict]] = {}
+    for entry in moved:
+        # A page that existed before and now receives an entry from another person.
+        if entry["after"] not in added_ids and entry["after"] not in current_ids:
+            gained.setdefault(entry["after"], []).append(entry)
+    return {
+        "counts": {
+            "persons_added": len(added),
+            "persons_removed": len(removed),
+            "persons_renamed": len(renamed),
+            "entries_changed": len(moved),
+            "new_unverified": sum(1 for row in added if row["id"].endswith("/unverified")),
+            "pages_gaining": len(gained),
+        },
+        "persons_added": added[:limit],
+        "persons_removed": removed[:limit],
+        "persons_renamed": renamed[:limit],
+        "entries_changed": moved[:limit],
+        "new_unverified": [r for r in added if r["id"].endswith("/unverified")][:limit],
+        "pages_gaining": [
+            {"person": pid, "entries": entries} for pid, entries in sorted(gained.items())
+        ][:limit],
+    }
+
+
+def effect_lines(effect: dict) -> list[str]:
+    """The effect on people, one line per changed person and per entry that changes person."""
+    lines = [f"person added: {p['id']} ({p['name']})" for p in effect.get("persons_added", [])]
+    lines += [f"person removed: {p['id']} ({p['name']})" for p in effect.get("persons_removed", [])]
+    lines += [
+        f"person renamed: {p['id']}: {p['before']} -> {p['after']}"
+        for p in effect.get("persons_renamed", [])
+    ]
+    lines += [
+        f"entry {e['item_id']} {e['role']} {e['position']} ({e['name']}): "
+        f"{e['before']} -> {e['after']}"
+        for e in effect.get("entries_changed", [])
+    ]
+    lines += [f"conflict: {line}" for line in effect.get("conflicts", [])]
+    counts = effect.get("counts", {})
+    lines.append(
+        f"{counts.get('persons_added', 0)} persons added, {counts.get('persons_removed', 0)} "
+        f"removed, {counts.get('persons_renamed', 0)} renamed; "
+        f"{counts.get('entries_changed', 0)} entries change person; "
+        f"{counts.get('new_unverified', 0)} new unverified pages; "
+        f"{counts.get('pages_gaining', 0)} pages gain papers from a namesake"
+    )
+    return lines
+
+
+def preview_discard(*, preview: Preview) -> None:
+    """Drop a preview's data; the current data is untouched."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        locked = Preview.objects.select_for_update().get(pk=preview.pk)
+        if locked.status != Preview.Status.READY:
+            raise AnthologyDataError(f"preview {preview.name} is already {locked.status}")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
+        locked.status = Preview.Status.DISCARDED
+        locked.save(update_fields=["status"])
+    preview.status = Preview.Status.DISCARDED
+
+
+def preview_promote(
+    *, preview: Preview, user: AbstractBaseUser | None = None, progress=None
+) -> ImportResult:
+    """Make a preview the current data: an ordinary import of the same source, then discard."""
+    if preview.status != Preview.Status.READY:
+        raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
+    result = anthology_import(path=preview.source, user=user, progress=progress)
+    preview_discard(preview=preview)
+    Preview.objects.filter(pk=preview.pk).update(status=Preview.Status.PROMOTED)
+    preview.status = Preview.Status.PROMOTED
+    return result

@@ -15,11 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", help="Anthology checkout, its data/ folder, or an archive")
+        parser.add_argument(
+            "--preview",
+            metavar="NAME",
+            default="",
+            help="load PATH as a preview called NAME beside the current data, print its effect "
+            "on people, and change nothing in the current data",
+        )
 
-    def handle(self, *args, path: str, **options) -> None:
+    def handle(self, *args, path: str, preview: str, **options) -> None:
         bar = _ProgressBar() if sys.stderr.isatty() else None
         try:
-            result = services.anthology_import(path=path, progress=bar)
+            result = services.anthology_import(path=path, progress=bar, preview_name=preview)
         except services.AnthologyDataError as exc:
             raise CommandError(str(exc).splitlines()[0]) from exc
         finally:
