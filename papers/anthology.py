@@ -119,9 +119,11 @@ def find_data_dir(root: Path) -> Path:
     )
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip")
+
+
 def is_archive(path: Path) -> bool:
-    name = path.name.lower()
-    return path.is_file() and name.endswith((".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"))
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 @contextmanager
