@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "papers.middleware.PreviewSchemaMiddleware",
 ]
 
 ROOT_URLCONF = "anthology_review.urls"
