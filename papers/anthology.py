@@ -189,8 +189,11 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
     with warnings.catch_warnings():
         # The data may ship a newer schema.rnc than the library; the import does not validate.
         warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=data_dir, verbose=False)
-        collections = list(anthology.collections.values())
+        try:
+            anthology = Anthology(datadir=data_dir, verbose=False)
+            collections = list(anthology.collections.values())
+        except Exception as exc:  # e.g. no xml/schema.rnc
+            raise AnthologyDataError(f"{data_dir}: {_describe(exc)}") from exc
         for done, collection in enumerate(collections, 1):
             try:
                 collection.load()
