@@ -239,7 +239,3 @@ def test_reimport_keeps_approved_decisions_and_reports_the_conflict(imported, da
     ]
     assert "1 conflicts with approved decisions" in "\n".join(result.summary_lines())
 
-
-def test_data_folder_without_schema_fails_cleanly(imported, data_copy):
-    (data_copy / "xml" / "schema.rnc").unlink()
-    _assert_fails_cleanly(data_copy, "schema.rnc")
