@@ -136,104 +136,26 @@ def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_perso
     )
 
 
-# --- a small real Anthology data folder, loaded into the database (review/export tests) ---
+def make_canonical_data(dest):
+    """A copy of fixtures/data as the Anthology's own tools write it (review/export tests).
 
-SHARED_DATA = "/tmp/data/acl-anthology-2025-05/data"
-
-
-def make_anthology_folder(tmp_path, *, collections: tuple[str, ...], source: str = SHARED_DATA):
-    """Copy a few collections and people.json of a data folder into `tmp_path/data`."""
+    The fixture cut is indented differently from the Anthology; the real data is byte-identical
+    to what `acl-anthology` saves, which exports and their reverts rely on. Loading and saving
+    the copy once with the library gives the same property.
+    """
     import shutil
-    from pathlib import Path
-
-    data = Path(tmp_path) / "data"
-    (data / "xml").mkdir(parents=True)
-    (data / "json").mkdir()
-    for cid in collections:
-        shutil.copy(Path(source) / "xml" / f"{cid}.xml", data / "xml")
-    shutil.copy(Path(source) / "xml" / "schema.rnc", data / "xml")
-    for name in ("people.json", "venues.json", "sigs.json"):
-        shutil.copy(Path(source) / "json" / name, data / "json")
-    return data
-
-
-def load_anthology_into_db(data_dir) -> None:
-    """Load a (small) data folder the way the import does: ids as the official library has them."""
     import warnings
+    from pathlib import Path
 
     from acl_anthology import Anthology
 
+    data = Path(dest) / "data"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "data", data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=str(data_dir))
+        anthology = Anthology(datadir=str(data))
         anthology.people.load()
-    persons: dict[str, Person] = {}
-    names: list[PersonName] = []
-    for pid, p in anthology.people.items():
-        if not p.item_ids:
-            continue
-        canonical = p.canonical_name
-        persons[pid] = Person(
-            id=pid,
-            first_name=canonical.first or "",
-            last_name=canonical.last,
-            orcid=p.orcid or "",
-            is_verified=p.is_explicit,
-            disable_name_matching=p.disable_name_matching,
-        )
-        for i, n in enumerate(p.names):
-            names.append(
-                PersonName(
-                    person_id=pid,
-                    first=n.first or "",
-                    last=n.last,
-                    is_canonical=i == 0,
-                    is_explicit=p.is_explicit,
-                    normalized=normalize_name(n.first, n.last),
-                )
-            )
-    Person.objects.bulk_create(persons.values())
-    PersonName.objects.bulk_create(names)
-    authorships = []
-    papers = []
-    for collection in anthology.collections.values():
-        Collection.objects.create(id=collection.id)
-        for volume in collection.volumes():
-            year = int(volume.year) if volume.year else None
-            Volume.objects.create(
-                id=volume.full_id, collection_id=collection.id, title=str(volume.title), year=year
-            )
-            entries = [(volume.full_id, None, "editor", volume.editors)]
-            for paper in volume.papers():
-                papers.append(
-                    Paper(
-                        id=paper.full_id,
-                        volume_id=volume.full_id,
-                        title=str(paper.title),
-                        year=year,
-                        is_frontmatter=paper.is_frontmatter,
-                    )
-                )
-                entries.append((paper.full_id, paper.full_id, "author", paper.authors))
-                entries.append((paper.full_id, paper.full_id, "editor", paper._editors))
-            for item_id, paper_id, role, specs in entries:
-                for position, ns in enumerate(specs):
-                    authorships.append(
-                        Authorship(
-                            item_id=item_id,
-                            volume_id=volume.full_id,
-                            paper_id=paper_id,
-                            role=role,
-                            position=position,
-                            first=ns.first or "",
-                            last=ns.last,
-                            explicit_id=ns.id or "",
-                            explicit_orcid=ns.orcid or "",
-                            person_id=ns.resolve().id,
-                        )
-                    )
-    Paper.objects.bulk_create(papers, batch_size=2000)
-    Authorship.objects.bulk_create(authorships, batch_size=2000)
-    from assignments.services.review import persons_recompute_stats
-
-    persons_recompute_stats(person_ids=persons)
+        for collection in anthology.collections.values():
+            collection.save(collection.path, minimal_diff=False)
+        anthology.people.save(anthology.people.path)
+    return data

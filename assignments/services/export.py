@@ -300,10 +300,16 @@ class _Exporter:
             person_ids.add(f"{slug}/unverified")
             person_ids.update(self.people.slugs_to_verified_ids.get(slug, ()))
         entries = []
+        seen: set[int] = set()
         for pid in sorted(person_ids):
             person = self.people.get(pid)
-            if person is not None:
-                entries.extend((ns, pid) for ns in person.namespecs())
+            if person is None:
+                continue
+            # A volume's editors are listed again for its front matter: keep each entry once.
+            for ns in person.namespecs():
+                if id(ns) not in seen:
+                    seen.add(id(ns))
+                    entries.append((ns, pid))
         self.initial = {id(ns): pid for ns, pid in entries}
         return entries
 
@@ -312,9 +318,9 @@ class _Exporter:
         for pid, move_pk in self.created.items():
             if any(n.slugify() == slug for n in self.people[pid].names):
                 item, role, position = _entry_key(ns)
-                self.records[move_pk].setdefault("collateral", []).append(
-                    [item, role, position, ns.id]
-                )
+                done = self.records[move_pk].setdefault("collateral", [])
+                if not any(c[:3] == [item, role, position] for c in done):
+                    done.append([item, role, position, ns.id])
                 return
 
     def keep_others(self, before: list[tuple[Any, str]]) -> None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 
 from assignments.models import ChangeSet, Move, NewPerson
+from papers import services as papers_services
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
 
@@ -30,7 +30,6 @@ __all__ = [
     "changeset_approve",
     "changeset_reject",
     "changeset_revert",
-    "persons_recompute_stats",
     "user_is_maintainer",
 ]
 
@@ -259,7 +258,7 @@ def _apply(changeset: ChangeSet) -> None:
         _mark_reverted(changeset, [m.authorship_id for m in moves])
 
     affected = {m.from_person_id for m in moves} | set(by_target)
-    persons_recompute_stats(person_ids=affected)
+    papers_services.persons_refresh_stats(person_ids=affected)
 
 
 def _ensure_names(
@@ -396,30 +395,3 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         revert.save()
         _apply(revert)
     return revert
-
-
-def persons_recompute_stats(*, person_ids: Iterable[str]) -> None:
-    """Recompute item_count, first_year, last_year from the persons' authorships.
-
-    Uses `papers.services.persons_refresh_stats` once the import provides it.
-    """
-    ids = sorted(set(person_ids))
-    try:
-        from papers import services as papers_services
-    except ImportError:
-        papers_services = None
-    refresh = getattr(papers_services, "persons_refresh_stats", None)
-    if refresh is not None:
-        refresh(person_ids=ids)
-        return
-    # One UPDATE with correlated subqueries: a person with thousands of papers, or thousands
-    # of persons, costs one statement.
-    per_person = Authorship.objects.filter(person_id=OuterRef("pk")).values("person_id")
-    year = Coalesce("paper__year", "volume__year")
-    Person.objects.filter(id__in=ids).update(
-        item_count=Coalesce(
-            Subquery(per_person.annotate(n=Count("item_id", distinct=True)).values("n")), 0
-        ),
-        first_year=Subquery(per_person.annotate(y=Min(year)).values("y")),
-        last_year=Subquery(per_person.annotate(y=Max(year)).values("y")),
-    )

@@ -9,23 +9,18 @@ from django.db.models import Count, Exists, OuterRef
 
 from assignments import services
 from assignments.models import ChangeSet, Move
+from papers import services as papers_services
 from papers.models import Authorship, Person
 from tests.factories import (
-    SHARED_DATA,
-    load_anthology_into_db,
-    make_anthology_folder,
+    make_canonical_data,
     make_changeset,
     make_move,
     make_new_person,
     make_user,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not Path(SHARED_DATA).is_dir(), reason="needs the shared Anthology data"),
-]
+pytestmark = pytest.mark.django_db
 
-COLLECTIONS = ("2022.coling", "2024.lrec", "2024.semeval")
 UNVERIFIED = "peiyu-liu/unverified"
 
 
@@ -57,8 +52,8 @@ def _resolutions(data: Path) -> dict[tuple[str, str, int], str]:
 
 @pytest.fixture
 def folder(tmp_path):
-    data = make_anthology_folder(tmp_path, collections=COLLECTIONS)
-    load_anthology_into_db(data)
+    data = make_canonical_data(tmp_path)
+    papers_services.anthology_import(path=data)
     return data
 
 
@@ -67,13 +62,20 @@ def maintainer():
     return make_user(roles=("maintainer",))
 
 
+RUC = (
+    "2021.acl-long.418",
+    "2022.coling-1.288",
+    "2023.acl-long.212",
+    "2024.acl-long.133",
+    "2024.lrec-main.461",
+    "2024.lrec-main.534",
+)
+SDNU = ("2024.lrec-main.746", "2025.coling-main.222")
+
+
 def _split_peiyu_liu(maintainer) -> ChangeSet:
-    """RUC's two LREC papers to one new person, HyperMR to another; COLING stays."""
-    entries = {
-        a.item_id: a
-        for a in Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec")
-    }
-    cs = make_changeset(note="Two people: RUC (Wayne Xin Zhao's group) and HyperMR's author")
+    """RUC's papers to one new person, Shandong's to another; CP-BCS (EMNLP 2023) stays."""
+    cs = make_changeset(note="Two people: RUC (Wayne Xin Zhao's group) and Fuyong Xu's coauthor")
     ruc = make_new_person(
         changeset=cs,
         person_id="peiyu-liu-ruc",
@@ -81,15 +83,10 @@ def _split_peiyu_liu(maintainer) -> ChangeSet:
         last="Liu",
         degree="Renmin University of China",
     )
-    other = make_new_person(changeset=cs, person_id="peiyu-liu-zut", first="Peiyu", last="Liu")
-    titles = dict(
-        Authorship.objects.filter(pk__in=[a.pk for a in entries.values()]).values_list(
-            "item_id", "paper__title"
-        )
-    )
-    for item_id, a in entries.items():
-        target = other if "HyperMR" in titles[item_id] else ruc
-        make_move(changeset=cs, authorship=a, to_new_person=target)
+    other = make_new_person(changeset=cs, person_id="peiyu-liu-sdnu", first="Peiyu", last="Liu")
+    for a in Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id"):
+        if a.item_id in RUC + SDNU:
+            make_move(changeset=cs, authorship=a, to_new_person=ruc if a.item_id in RUC else other)
     services.changeset_approve(changeset=cs, user=maintainer)
     return cs
 
@@ -99,34 +96,40 @@ def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder,
     original = _snapshot(folder)
     cs = _split_peiyu_liu(maintainer)
     moved = {(m.item_id, m.role, m.position): m.target_id for m in cs.moves.all()}
-    assert sorted(moved.values()) == ["peiyu-liu-ruc", "peiyu-liu-ruc", "peiyu-liu-zut"]
+    assert sorted(moved.values()) == ["peiyu-liu-ruc"] * 6 + ["peiyu-liu-sdnu"] * 2
 
     result = services.changes_export(data_dir=folder)
 
     assert result.ok and result.written and result.changeset_ids == [cs.pk]
-    assert sorted(result.files) == ["json/people.json", "xml/2024.lrec.xml"]
+    touched = ["2021.acl", "2022.coling", "2023.acl", "2024.acl", "2024.lrec", "2025.coling"]
+    assert sorted(result.files) == ["json/people.json"] + [f"xml/{c}.xml" for c in touched]
     after = _resolutions(folder)
     assert after == {key: moved.get(key, pid) for key, pid in before.items()}
-    # the COLING entry is still on the unverified page
-    assert list(after.values()).count(UNVERIFIED) == 1
+    # the EMNLP entry is still on the unverified page
+    assert [k for k, v in after.items() if v == UNVERIFIED] == [
+        ("2023.emnlp-main.911", "author", 5)
+    ]
     changed = {k for k, v in _snapshot(folder).items() if original[k] != v}
-    assert changed == {"json/people.json", "xml/2024.lrec.xml"}
+    assert changed == set(result.files)
     people = json.loads((folder / "json/people.json").read_text())
     assert people["peiyu-liu-ruc"] == {
         "names": [{"first": "Peiyu", "last": "Liu"}],
         "degree": "Renmin University of China",
     }
-    assert people["peiyu-liu-zut"] == {"names": [{"first": "Peiyu", "last": "Liu"}]}
+    assert people["peiyu-liu-sdnu"] == {"names": [{"first": "Peiyu", "last": "Liu"}]}
     assert '<author id="peiyu-liu-ruc"><first>Peiyu</first><last>Liu</last></author>' in (
         result.diff
     )
-    assert result.diff.count("\n+      <author id=") == 3
-    assert result.diff.count("\n-      <author>") == 3
+    # one line per moved entry, nothing else in the XML files
+    assert result.diff.count("\n+      <author id=") == 8
+    assert result.diff.count("\n-      <author>") == 8
+    xml_diff = result.diff[result.diff.index("--- a/data/xml/") :]
+    assert len([x for x in xml_diff.splitlines() if x[:1] in "+-" and x[:3] not in "+++---"]) == 16
     cs.refresh_from_db()
     assert cs.exported_at is not None
     assert set(
         Authorship.objects.filter(moves__changeset=cs).values_list("explicit_id", flat=True)
-    ) == {"peiyu-liu-ruc", "peiyu-liu-zut"}
+    ) == {"peiyu-liu-ruc", "peiyu-liu-sdnu"}
 
 
 def test_second_export_and_export_with_nothing_approved_change_nothing(folder, maintainer):
@@ -158,6 +161,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(folder, maintainer):
     result = services.changes_export(data_dir=folder, dry_run=True)
     assert result.diff.startswith("--- a/data/json/people.json\n+++ b/data/json/people.json")
     assert "+++ b/data/xml/2024.lrec.xml" in result.diff
+    assert "2023.emnlp" not in result.diff
     assert not result.written
     assert _snapshot(folder) == original
     cs.refresh_from_db()
@@ -177,7 +181,7 @@ def test_revert_after_export_restores_the_original_bytes(folder, maintainer):
 
     assert result.ok and result.changeset_ids == [revert.pk]
     assert _snapshot(folder) == original
-    assert not Person.objects.filter(id__in=["peiyu-liu-ruc", "peiyu-liu-zut"]).exists()
+    assert not Person.objects.filter(id__in=["peiyu-liu-ruc", "peiyu-liu-sdnu"]).exists()
     assert set(
         Authorship.objects.filter(moves__changeset=cs).values_list("explicit_id", flat=True)
     ) == {""}
@@ -211,7 +215,7 @@ def test_target_found_by_name_elsewhere_is_a_conflict(folder, maintainer):
     result = services.changes_export(data_dir=folder)
     # Giving the target the name "Peiyu Liu" would pull the other Peiyu Liu entries along.
     assert result.conflicts and all("as a side effect" in c for c in result.conflicts)
-    assert any("2022.coling-1.288" in c for c in result.conflicts)
+    assert any("2023.emnlp-main.911" in c for c in result.conflicts)
     assert _snapshot(folder) == original
 
 
@@ -234,7 +238,7 @@ def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintain
     assert {"first": "Peiyu", "last": "Liu"} in entry["names"]
     # the name would otherwise pull every other "Peiyu Liu" to the target
     assert entry["disable_name_matching"] is True
-    assert after[("2022.coling-1.288", "author", 1)] == UNVERIFIED
+    assert after[("2023.emnlp-main.911", "author", 5)] == UNVERIFIED
     services.changeset_revert(changeset=cs, user=maintainer)
     services.changes_export(data_dir=folder)
     assert _snapshot(folder) == original
@@ -267,12 +271,12 @@ def test_new_person_already_in_people_json_is_a_conflict(folder, maintainer):
     _split_peiyu_liu(maintainer)
     path = folder / "json/people.json"
     people = json.loads(path.read_text())
-    people["peiyu-liu-zut"] = {"names": [{"first": "Peiyu", "last": "Liu"}]}
+    people["peiyu-liu-sdnu"] = {"names": [{"first": "Peiyu", "last": "Liu"}]}
     path.write_text(json.dumps(people))
     original = _snapshot(folder)
     result = services.changes_export(data_dir=folder)
     # every "Peiyu Liu" now resolves to the person someone added upstream
-    assert result.conflicts and all("peiyu-liu-zut" in c for c in result.conflicts)
+    assert result.conflicts and all("peiyu-liu-sdnu" in c for c in result.conflicts)
     assert _snapshot(folder) == original
 
 

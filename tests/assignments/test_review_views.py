@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 from django.template.loader import render_to_string
@@ -8,11 +7,10 @@ from pytest_django.asserts import assertTemplateUsed
 
 from assignments import selectors_decisions, services
 from assignments.models import ChangeSet
+from papers import services as papers_services
 from papers.models import Authorship
 from tests.factories import (
-    SHARED_DATA,
-    load_anthology_into_db,
-    make_anthology_folder,
+    make_canonical_data,
     make_changeset,
     make_move,
     make_new_person,
@@ -35,7 +33,7 @@ def maintainer(client):
 def _proposal(n: int = 3, *, user=None, note: str = "RUC papers") -> ChangeSet:
     page = make_person(id=f"peiyu-liu-{n}/unverified", first="Peiyu", last="Liu")
     entries = [make_paper(authors=(page,), title=f"Paper {i}").authorships.get() for i in range(n)]
-    services.persons_recompute_stats(person_ids=[page.id])
+    papers_services.persons_refresh_stats(person_ids=[page.id])
     cs = make_changeset(user=user, note=note)
     np = make_new_person(changeset=cs, person_id=f"peiyu-liu-ruc{n}", first="Peiyu", last="Liu")
     for a in entries:
@@ -186,14 +184,13 @@ def test_audit_lists_moves_and_reverts_for_person_and_paper(maintainer):
     assert "approved by boss" in html and "(undone)" in html
 
 
-@pytest.mark.skipif(not Path(SHARED_DATA).is_dir(), reason="needs the shared Anthology data")
 def test_export_downloads(client, maintainer, tmp_path, settings):
     settings.ANTHOLOGY_DATA_DIR = None
     assert client.get(reverse("assignments:review_export", args=["patch"])).status_code == 503
-    data = make_anthology_folder(tmp_path, collections=("2022.coling",))
-    load_anthology_into_db(data)
+    data = make_canonical_data(tmp_path)
+    papers_services.anthology_import(path=data)
     settings.ANTHOLOGY_DATA_DIR = str(data)
-    a = Authorship.objects.get(person_id="peiyu-liu/unverified")
+    a = Authorship.objects.get(person_id="peiyu-liu/unverified", item_id="2022.coling-1.288")
     cs = make_changeset(note="MoE paper")
     np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
     make_move(changeset=cs, authorship=a, to_new_person=np)
