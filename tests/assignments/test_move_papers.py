@@ -17,14 +17,14 @@ def _run(*args: str) -> str:
 
 
 @pytest.fixture
-def page():
+def mixed_page():
     person = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
     papers = [make_paper(authors=(person,)) for _ in range(3)]
     return person, papers
 
 
-def test_submits_a_change_set_for_review(page):
-    person, papers = page
+def test_submits_a_change_set_for_review(mixed_page):
+    person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
     pk = _run(
         "--from",
@@ -55,8 +55,8 @@ def test_submits_a_change_set_for_review(page):
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {person.id}
 
 
-def test_approve_applies_at_once(page):
-    person, papers = page
+def test_approve_applies_at_once(mixed_page):
+    person, papers = mixed_page
     target = make_person(verified=True, first="Peiyu", last="Liu")
     make_user(username="boss", roles=("maintainer",))
     pk = _run(
@@ -78,8 +78,8 @@ def test_approve_applies_at_once(page):
     assert target.item_count == 1
 
 
-def test_approve_needs_a_maintainer(page):
-    person, papers = page
+def test_approve_needs_a_maintainer(mixed_page):
+    person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="not a maintainer"):
         _run(
@@ -98,8 +98,8 @@ def test_approve_needs_a_maintainer(page):
     assert not ChangeSet.objects.exists()
 
 
-def test_bad_input_is_named_and_nothing_is_created(page):
-    person, papers = page
+def test_bad_input_is_named_and_nothing_is_created(mixed_page):
+    person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="no entry on 2099.nope-1.1"):
         _run(

@@ -8,6 +8,7 @@ import re
 import shutil
 
 import pytest
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from assignments.models import ChangeSet
@@ -25,7 +26,7 @@ from tests.factories import (
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (apt-get install chromium)"),
 ]
 
@@ -69,6 +70,9 @@ def _login(page, live_server, username: str) -> None:
 
 
 def test_maintainer_reviews_approves_and_reverts(page, live_server):
+    for role in ("reviewer", "maintainer", "admin"):
+        # an earlier transactional test's flush may have dropped the roles' data migration
+        Group.objects.get_or_create(name=role)
     make_user(username="boss", roles=("maintainer",))
     unverified = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
     entries = [
