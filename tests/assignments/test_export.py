@@ -337,3 +337,33 @@ def test_namesake_of_a_verified_person_keeps_its_entries_and_revert_restores(fol
     services.changeset_revert(changeset=cs, user=maintainer)
     assert services.changes_export(data_dir=folder).ok
     assert _snapshot(folder) == original
+
+
+def test_export_changes_command(folder, maintainer):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    _split_peiyu_liu(maintainer)
+    original = _snapshot(folder)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_changes", "--data-dir", str(folder), "--dry-run", stdout=out, stderr=err)
+    assert out.getvalue().startswith("--- a/data/json/people.json")
+    assert "would change 7 file(s)" in err.getvalue()
+    assert _snapshot(folder) == original
+
+    (folder / "xml/2021.acl.xml").write_text(
+        (folder / "xml/2021.acl.xml")
+        .read_text()
+        .replace("<first>Peiyu</first><last>Liu</last>", "<first>Peiyu</first><last>Lu</last>")
+    )
+    with pytest.raises(CommandError, match=r"(?s)1 conflict.*2021.acl-long.418 author #1 is now"):
+        call_command("export_changes", "--data-dir", str(folder), stderr=io.StringIO())
+
+    (folder / "xml/2021.acl.xml").write_bytes(original["xml/2021.acl.xml"])
+    err = io.StringIO()
+    call_command("export_changes", "--data-dir", str(folder), stderr=err)
+    assert "changed 7 file(s)" in err.getvalue()
+    err = io.StringIO()
+    call_command("export_changes", "--data-dir", str(folder), stderr=err)
+    assert "Nothing to export" in err.getvalue()
