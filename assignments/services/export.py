@@ -220,14 +220,9 @@ class _Exporter:
         else:
             target_id = move.to_person_id
         if target_id.endswith("/unverified"):
-            # An unverified person is reached by name alone.
+            # An unverified person is reached by name alone; whether the name does reach it is
+            # checked when the run is complete (keep_others).
             ns.id = None
-            if ns.resolve().id != target_id:
-                self.conflicts.append(
-                    f"{label}: without an id, '{ns.name.as_first_last()}' on {move.item_id} "
-                    f"resolves to {ns.resolve().id}, not {target_id}"
-                )
-                return
         else:
             person = self.people.get(target_id)
             if person is None or not person.is_explicit:
@@ -316,7 +311,8 @@ class _Exporter:
     def _collateral(self, ns) -> None:
         slug = ns.name.slugify()
         for pid, move_pk in self.created.items():
-            if any(n.slugify() == slug for n in self.people[pid].names):
+            person = self.people.get(pid)
+            if person is not None and any(n.slugify() == slug for n in person.names):
                 item, role, position = _entry_key(ns)
                 done = self.records[move_pk].setdefault("collateral", [])
                 if not any(c[:3] == [item, role, position] for c in done):

@@ -16,6 +16,7 @@ from tests.factories import (
     make_changeset,
     make_move,
     make_new_person,
+    make_person,
     make_user,
 )
 
@@ -367,3 +368,41 @@ def test_export_changes_command(folder, maintainer):
     err = io.StringIO()
     call_command("export_changes", "--data-dir", str(folder), stderr=err)
     assert "Nothing to export" in err.getvalue()
+
+
+def test_move_to_an_unverified_page_drops_the_id(folder, maintainer):
+    # "Yang Liu" names many verified persons, so without an id the entry is unverified.
+    entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
+    target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
+    cs = make_changeset()
+    make_move(changeset=cs, authorship=entry, to_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    before = _resolutions(folder)
+    original = _snapshot(folder)
+
+    result = services.changes_export(data_dir=folder)
+
+    assert result.ok, result.conflicts
+    key = (entry.item_id, entry.role, entry.position)
+    assert _resolutions(folder) == {k: (target.id if k == key else p) for k, p in before.items()}
+    assert '-      <author id="yang-liu-ict"><first>Yang</first>' in result.diff
+    assert "+      <author><first>Yang</first><last>Liu</last>" in result.diff
+    services.changeset_revert(changeset=cs, user=maintainer)
+    assert services.changes_export(data_dir=folder).ok
+    assert _snapshot(folder) == original
+
+
+def test_unverified_page_a_name_cannot_reach_is_a_conflict(folder, maintainer):
+    # "L. Padró" is one of lluis-padro's names: without an id it resolves to him.
+    entry = Authorship.objects.get(item_id="W99-0603", explicit_id="lluis-padro")
+    target = make_person(id="l-padro/unverified", first="L.", last="Padró")
+    cs = make_changeset()
+    make_move(changeset=cs, authorship=entry, to_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    original = _snapshot(folder)
+    result = services.changes_export(data_dir=folder)
+    assert result.conflicts == [
+        f"W99-0603 author #{entry.position + 1} ('L. Padró') would resolve to lluis-padro, "
+        "not l-padro/unverified as approved"
+    ]
+    assert _snapshot(folder) == original
