@@ -17,14 +17,14 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from assignments import services
+from assignments import services, tasks
 from assignments.models import ChangeSet, Move, NewPerson
 from papers.models import Person, PersonName
 
@@ -309,22 +309,16 @@ def _data_dir() -> str | None:
     return getattr(settings, "ANTHOLOGY_DATA_DIR", None) or os.environ.get("ANTHOLOGY_DATA_DIR")
 
 
-def _export_preview() -> services.ExportResult | None:
-    """The pending export as a dry run; cached while nothing changes (loading takes seconds)."""
+def _export_preview() -> tuple[bool, services.ExportResult | None]:
+    """(configured, the stored dry run or None while the background task computes it)."""
     data_dir = _data_dir()
     if not data_dir:
-        return None
-    pending = list(services.changesets_pending_export().values_list("pk", "applied_at"))
-    try:
-        stamp = os.stat(os.path.join(data_dir, "json", "people.json")).st_mtime_ns
-    except OSError:
-        stamp = 0
-    key = "review-export:" + str(hash((data_dir, tuple(pending), stamp)))
-    result = cache.get(key)
-    if result is None:
-        result = services.changes_export(data_dir=data_dir, dry_run=True)
-        cache.set(key, result, 3600)
-    return result
+        return False, None
+    key, result = services.export_preview_get(data_dir=data_dir)
+    if result is None and cache.add(f"review-export-queued:{key}", True, 600):
+        tasks.export_preview.enqueue(data_dir=data_dir, key=key)
+        key, result = services.export_preview_get(data_dir=data_dir)  # immediate backend
+    return True, result
 
 
 def _summary(result: services.ExportResult) -> dict:
@@ -374,13 +368,21 @@ def _summary(result: services.ExportResult) -> dict:
 def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""
     _require_maintainer(request)
-    result = _export_preview()
-    if result is None:
+    if fmt not in ("patch", "json"):
+        raise Http404("Formats: patch, json.")
+    configured, result = _export_preview()
+    if not configured:
         return HttpResponse(
             "No Anthology data folder configured (ANTHOLOGY_DATA_DIR).",
             status=503,
             content_type="text/plain; charset=utf-8",
         )
+    if result is None:
+        # Loading the Anthology takes a while: a worker prepares it, this page polls.
+        return render(request, "assignments/review_export.html", {"fmt": fmt}, status=202)
+    if request.htmx:
+        # the polling page: now fetch the file itself
+        return HttpResponseClientRedirect(request.path)
     if fmt == "json":
         return JsonResponse(_summary(result), status=409 if result.conflicts else 200)
     if result.conflicts:

@@ -30,13 +30,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hashlib
+import json
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from assignments.models import ChangeSet, Move
 from papers.models import Authorship
 
-__all__ = ["ExportResult", "changes_export", "changesets_pending_export"]
+__all__ = [
+    "ExportResult",
+    "changes_export",
+    "changesets_pending_export",
+    "export_preview_compute",
+    "export_preview_get",
+]
 
 
 @dataclass
@@ -497,3 +507,41 @@ def _mark_exported(changesets: list[ChangeSet], records: dict[int, dict[str, Any
         for value, ids in explicit_ids.items():
             Authorship.objects.filter(pk__in=ids).update(explicit_id=value)
         ChangeSet.objects.filter(pk__in=[cs.pk for cs in changesets]).update(exported_at=now)
+
+
+# -- the pending export for the web app ------------------------------------------------------
+# Loading the data takes seconds, so pages never export in the request: a background task
+# writes the dry run to MEDIA_ROOT/exports/<key>.json, keyed by what it depends on (the data
+# folder, its people.json, the pending change sets), and the page serves that file.
+
+
+def _preview_key(data_dir: str) -> str:
+    pending = list(changesets_pending_export().values_list("pk", "applied_at"))
+    try:
+        stamp = os.stat(Path(data_dir) / "json" / "people.json").st_mtime_ns
+    except OSError:
+        stamp = 0
+    text = repr((str(Path(data_dir).resolve()), stamp, [(pk, str(at)) for pk, at in pending]))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _preview_path(key: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / "exports" / f"{key}.json"
+
+
+def export_preview_get(*, data_dir: str) -> tuple[str, ExportResult | None]:
+    """(key, the stored dry run for the current state, or None if not computed yet)."""
+    key = _preview_key(data_dir)
+    path = _preview_path(key)
+    if not path.is_file():
+        return key, None
+    return key, ExportResult(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def export_preview_compute(*, data_dir: str, key: str) -> ExportResult:
+    """Dry-run the export and store it under `key` (called by the background task)."""
+    result = changes_export(data_dir=data_dir, dry_run=True)
+    path = _preview_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(result.__dict__, ensure_ascii=False).encode("utf-8"))
+    return result

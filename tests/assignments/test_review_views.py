@@ -208,3 +208,29 @@ def test_export_downloads(client, maintainer, tmp_path, settings):
     # a download writes nothing
     cs.refresh_from_db()
     assert cs.exported_at is None
+
+
+def test_export_is_prepared_in_the_background(client, maintainer, tmp_path, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    data = make_canonical_data(tmp_path)
+    papers_services.anthology_import(path=data)
+    settings.ANTHOLOGY_DATA_DIR = str(data)
+    cs = _proposal(1)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    url = reverse("assignments:review_export", args=["patch"])
+
+    waiting = client.get(url)
+    assert waiting.status_code == 202
+    assert 'hx-trigger="every 3s"' in waiting.content.decode()
+    assert client.get(url, **HX).status_code == 202
+
+    # what the worker does
+    key, _ = services.export_preview_get(data_dir=str(data))
+    services.export_preview_compute(data_dir=str(data), key=key)
+
+    ready = client.get(url, **HX)
+    assert ready["HX-Redirect"] == url
+    # the proposal's entries are not in the data folder: the export names the conflict
+    patch = client.get(url)
+    assert patch.status_code == 409 and "is not in the data folder" in patch.content.decode()
+    assert client.get(reverse("assignments:review_export", args=["zip"])).status_code == 404
