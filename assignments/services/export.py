@@ -21,6 +21,8 @@ written. Files are written to a temporary file next to the target and renamed in
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
 import tempfile
 import warnings
@@ -29,9 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import hashlib
-import json
 
 from django.conf import settings
 from django.db import transaction
