@@ -234,3 +234,11 @@ def test_export_is_prepared_in_the_background(client, maintainer, tmp_path, sett
     patch = client.get(url)
     assert patch.status_code == 409 and "is not in the data folder" in patch.content.decode()
     assert client.get(reverse("assignments:review_export", args=["zip"])).status_code == 404
+
+
+def test_queue_query_count_does_not_grow(client, maintainer, django_assert_max_num_queries):
+    for i in range(12):
+        _proposal(i + 1)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("assignments:review_queue"), {"name": "peiyu"})
+    assert response.content.decode().count('<td><a href="/review/') == 12
