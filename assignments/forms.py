@@ -48,6 +48,9 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.person = person
         self.fields["from_person"].initial = person.pk
+        # A new person most often keeps the page's name.
+        self.fields["first_name"].initial = person.first_name
+        self.fields["last_name"].initial = person.last_name
         # Only entries of this page can be selected on it.
         self.fields["authorships"].queryset = Authorship.objects.filter(person=person)
 
@@ -64,6 +67,8 @@ class AssignForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if not data.get("authorships") and "authorships" not in self.errors:
+            self.add_error("authorships", "Select at least one paper to assign.")
         if data.get("target") == "new" and not (data.get("last_name") or "").strip():
             self.add_error("last_name", "A new person needs a last name.")
         return data

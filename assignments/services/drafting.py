@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from acl_anthology.people import Name
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,7 +65,7 @@ def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
     """The user's open draft, created on first use (one draft per reviewer)."""
     with transaction.atomic():
         # Lock the user row so two tabs proposing at once do not create two drafts.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         draft = (
             ChangeSet.objects.filter(created_by=user, status=ChangeSet.Status.DRAFT)
             .order_by("-created_at")

@@ -17,7 +17,7 @@ def reviewer():
 
 
 @pytest.fixture
-def page():
+def person_page():
     """An unverified page with three papers, and the reviewer's draft."""
     person = make_person(first="Peiyu", last="Liu")
     papers = [make_paper(title=f"Paper {i}", authors=(person,)) for i in range(3)]
@@ -108,8 +108,8 @@ def test_newperson_create_refuses_orcid_of_existing_person(reviewer):
     assert "jane-doe" in exc.value.message_dict["orcid"][0]
 
 
-def test_moves_add_records_from_person(reviewer, page):
-    person, entries = page
+def test_moves_add_records_from_person(reviewer, person_page):
+    person, entries = person_page
     target = make_person(first="Peiyu", last="Liu", verified=True)
     draft = services.changeset_get_or_create_draft(user=reviewer)
     moves = services.moves_add(changeset=draft, authorships=entries[:2], to_person=target)
@@ -120,8 +120,8 @@ def test_moves_add_records_from_person(reviewer, page):
     assert [m.item_id for m in stored] == sorted(e.item_id for e in entries[:2])
 
 
-def test_moves_add_validates_selection_and_target(reviewer, page):
-    person, entries = page
+def test_moves_add_validates_selection_and_target(reviewer, person_page):
+    person, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
     with pytest.raises(ValidationError) as exc:
         services.moves_add(changeset=draft, authorships=[], to_person=person)
@@ -139,8 +139,8 @@ def test_moves_add_validates_selection_and_target(reviewer, page):
     assert not Move.objects.exists()
 
 
-def test_moves_add_refuses_entry_pending_elsewhere_and_saves_nothing(reviewer, page):
-    _, entries = page
+def test_moves_add_refuses_entry_pending_elsewhere_and_saves_nothing(reviewer, person_page):
+    _, entries = person_page
     target = make_person(first="Peiyu", last="Liu", verified=True)
     other_draft = services.changeset_get_or_create_draft(user=make_user(username="alice"))
     services.moves_add(changeset=other_draft, authorships=entries[:1], to_person=target)
@@ -151,8 +151,8 @@ def test_moves_add_refuses_entry_pending_elsewhere_and_saves_nothing(reviewer, p
     assert not Move.objects.filter(changeset=draft).exists()
 
 
-def test_moves_add_to_new_person_is_atomic(reviewer, page):
-    _, entries = page
+def test_moves_add_to_new_person_is_atomic(reviewer, person_page):
+    _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
     services.moves_add(changeset=draft, authorships=entries[:1], to_person=make_person())
     with pytest.raises(ValidationError):
@@ -168,8 +168,8 @@ def test_moves_add_to_new_person_is_atomic(reviewer, page):
     assert {m.to_new_person.person_id for m in moves} == {"peiyu-liu"}
 
 
-def test_move_remove_drops_orphaned_new_person(reviewer, page):
-    _, entries = page
+def test_move_remove_drops_orphaned_new_person(reviewer, person_page):
+    _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
     moves = services.moves_add_to_new_person(
         changeset=draft, authorships=entries[:2], first_name="Peiyu", last_name="Liu"
@@ -182,8 +182,8 @@ def test_move_remove_drops_orphaned_new_person(reviewer, page):
         services.move_remove(changeset=draft, move=moves[1])
 
 
-def test_submit_requires_moves_and_owner_then_locks_draft(reviewer, page):
-    _, entries = page
+def test_submit_requires_moves_and_owner_then_locks_draft(reviewer, person_page):
+    _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
     with pytest.raises(ValidationError, match="empty"):
         services.changeset_submit(changeset=draft, user=reviewer)
@@ -200,8 +200,8 @@ def test_submit_requires_moves_and_owner_then_locks_draft(reviewer, page):
     assert services.changeset_get_or_create_draft(user=reviewer).pk != draft.pk
 
 
-def test_submit_refuses_stale_moves(reviewer, page):
-    _, entries = page
+def test_submit_refuses_stale_moves(reviewer, person_page):
+    _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
     services.moves_add(changeset=draft, authorships=entries[:1], to_person=make_person())
     elsewhere = make_person(first="Someone", last="Else")
