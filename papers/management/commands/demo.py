@@ -1,0 +1,75 @@
+"""Set up a demo and serve it: migrate, import the sample data, demo accounts, suggestions, run.
+
+`python manage.py demo` is the README's first command: on a fresh clone it ends with the app on
+http://127.0.0.1:8000 and the demo accounts printed. Running it again keeps the data and resets
+the demo accounts' passwords.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from papers.models import Paper
+
+# role -> (username, password); demo only, printed on every run
+DEMO_ACCOUNTS = {
+    "reviewer": ("reviewer", "review-demo-2025"),
+    "maintainer": ("maintainer", "maintain-demo-2025"),
+    "admin": ("admin", "admin-demo-2025"),
+}
+
+
+class Command(BaseCommand):
+    help = "Migrate, import fixtures/ if the database is empty, create demo accounts, serve."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--data",
+            default=str(Path(settings.BASE_DIR) / "fixtures"),
+            help="Anthology data folder (or .tar.xz) to import when there are no papers yet.",
+        )
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Set everything up, but do not run the server."
+        )
+
+    def handle(self, *args, data: str, addrport: str, no_serve: bool, **options) -> None:
+        commands = get_commands()
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+
+        if Paper.objects.exists():
+            self.stdout.write(f"The database has {Paper.objects.count()} papers; import skipped.")
+        elif "import_anthology" not in commands:
+            self.stderr.write("No import_anthology command yet: the database stays empty.")
+        elif not Path(data).exists():
+            self.stderr.write(f"No data at {data}: the database stays empty.")
+        else:
+            self.stdout.write(f"Importing {data} …")
+            call_command("import_anthology", data)
+
+        self._accounts()
+
+        if "refresh_suggestions" in commands:
+            self.stdout.write("Computing suggested splits …")
+            call_command("refresh_suggestions")
+        else:
+            self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
+
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)
+
+    @transaction.atomic
+    def _accounts(self) -> None:
+        self.stdout.write("Demo accounts (log in at /login/):")
+        for role, (username, password) in DEMO_ACCOUNTS.items():
+            user, _ = User.objects.get_or_create(username=username)
+            user.set_password(password)
+            user.is_staff = user.is_superuser = role == "admin"
+            user.save()
+            user.groups.add(Group.objects.get(name=role))
+            self.stdout.write(f"  {role:<10} user {username!r:<14} password {password!r}")
