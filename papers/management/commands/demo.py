@@ -61,7 +61,8 @@ class Command(BaseCommand):
             self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
 
         if not no_serve:
-            call_command("runserver", addrport, use_reloader=False)
+            # DEBUG is off by default; --insecure lets runserver serve the static files anyway.
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
 
     @transaction.atomic
     def _accounts(self) -> None:
