@@ -219,3 +219,54 @@ def test_person_page_handles_large_page(client):
     make_authorship(paper=paper, person=make_person(), position=1)
     response = client.get(f"/people/{person.pk}/")
     assert response.status_code == 200
+
+
+def test_person_page_computes_split_on_demand_through_clustering_contract(client, monkeypatch):
+    """Without a stored suggestion the page calls assignments.clustering.split_block."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class Cluster:
+        signature_ids: list
+        confidence: float
+        evidence: dict
+
+    @dataclass
+    class BlockResult:
+        clusters: list
+        estimated_people: float
+
+    seen = {}
+
+    def split_block(signatures, *, model, must_link=(), cannot_link=()):
+        seen["signatures"] = signatures
+        ids = [s["id"] for s in signatures]
+        return BlockResult(
+            clusters=[
+                Cluster(ids[:2], 0.8, {"venues": [["acl", 2]], "years": [2020, 2021]}),
+                Cluster(ids[2:], 0.55, {"terms": ["speech"]}),
+            ],
+            estimated_people=2.0,
+        )
+
+    fake = types.ModuleType("assignments.clustering")
+    fake.load_model = lambda path=None: object()
+    fake.split_block = split_block
+    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+
+    person, papers = make_page(3, first="Split", last="Me")
+    response = client.get(f"/people/{person.pk}/")
+    split = response.context["split"]
+    assert split.source == "computed"
+    assert [len(g.authorship_ids) for g in split.groups] == [2, 1]
+    assertContains(response, "confidence 80%")
+    assertContains(response, "acl (2)")
+    signature = seen["signatures"][0]
+    assert set(signature) >= {
+        "id", "paper_id", "title", "abstract", "year", "venue", "booktitle",
+        "author_position", "first", "last", "affiliation", "coauthors",
+    }  # fmt: skip
+    assert signature["coauthors"] == ["Wayne Xin Zhao"]
+    assert signature["venue"] == "acl"
