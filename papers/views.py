@@ -59,7 +59,12 @@ def person_page_context(
         preselected = set(form.data.getlist("authorships"))
     elif select := request.GET.get("select", ""):
         preselected = set(select.split(","))
+    rows = [
+        e.row(person_name=person.name, selectable=can_propose, checked=str(e.pk) in preselected)
+        for e in entries
+    ]
     return {
+        "rows": rows,
         "person": person,
         "page_url": selectors.person_url(person.pk),
         "other_names": [

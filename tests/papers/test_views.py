@@ -67,8 +67,11 @@ def test_person_page_htmx_gets_papers_partial(client):
 
 def test_person_page_escapes_imported_strings(client):
     person = make_person(id="xss/unverified", first="<script>alert(1)</script>", last="X")
-    make_paper(title="<img src=x onerror=alert(1)>", authors=(person,))
+    evil = make_person(id="evil/unverified", first='"><svg onload=alert(2)>', last="Y")
+    make_paper(title="<img src=x onerror=alert(1)>", authors=(person, evil))
     response = client.get(f"/people/{person.pk}/")
+    assertNotContains(response, "<svg onload")
+    assertContains(response, "&quot;&gt;&lt;svg onload=alert(2)&gt; Y")
     assertNotContains(response, "<img src=x")
     assertNotContains(response, "<script>alert(1)")
     assertContains(response, "&lt;img src=x onerror=alert(1)&gt;")
