@@ -1,4 +1,4 @@
-"""Set up a demo and serve it: migrate, import the sample data, demo accounts, suggestions, run.
+"""Set up a demo and serve it: migrate, import fixtures/data, demo accounts, suggestions, run.
 
 `python manage.py demo` is the README's first command: on a fresh clone it ends with the app on
 http://127.0.0.1:8000 and the demo accounts printed. Running it again keeps the data and resets
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--data",
-            default=str(Path(settings.BASE_DIR) / "fixtures"),
+            default=str(Path(settings.BASE_DIR) / "fixtures" / "data"),
             help="Anthology data folder (or .tar.xz) to import when there are no papers yet.",
         )
         parser.add_argument("--addrport", default="127.0.0.1:8000")
