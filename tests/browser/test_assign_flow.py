@@ -5,7 +5,9 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from assignments.models import Move, NewPerson, Suggestion
-from tests.factories import make_paper, make_person, make_user
+from papers import services as papers_services
+from papers.models import Authorship, Person
+from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,48 +15,36 @@ PASSWORD = "correct horse battery"  # tests.factories.make_user
 
 
 @pytest.fixture
-def peiyu():
-    """An unverified 'Peiyu Liu' page mixing two people, with a stored suggested split."""
+def peiyu(fixture_data_dir):
+    """The real 'Peiyu Liu' page from fixtures/, with a stored split: the papers written with
+    Wayne Xin Zhao (the Renmin University person) and the rest."""
     for role in ("reviewer", "maintainer", "admin"):
         # transactional tests flush the roles the data migration made
         Group.objects.get_or_create(name=role)
-    person = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
-    zhao = make_person(id="wayne-xin-zhao", first="Wayne Xin", last="Zhao", verified=True)
-    xue = make_person(first="Chao", last="Xue")
-    compression = [
-        make_paper(
-            title=f"Matrix product operators for PLM compression {i}",
-            authors=(person, zhao),
-            year=2021 + i,
-        )
-        for i in range(4)
-    ]
-    code = [
-        make_paper(title=f"Binary code summarization {i}", authors=(person, xue), year=2023 + i)
-        for i in range(3)
-    ]
-    person.item_count, person.first_year, person.last_year = 7, 2021, 2025
-    person.save()
-    group1 = [p.authorships.get(person=person).pk for p in compression]
-    group2 = [p.authorships.get(person=person).pk for p in code]
+    papers_services.anthology_import(path=fixture_data_dir)
+    person = Person.objects.get(pk="peiyu-liu/unverified")
+    entries = list(person.authorships.order_by("item_id"))
+    with_zhao = set(
+        Authorship.objects.filter(
+            item_id__in=[e.item_id for e in entries], person_id="wayne-xin-zhao"
+        ).values_list("item_id", flat=True)
+    )
+    group1 = [e.pk for e in entries if e.item_id in with_zhao]
+    group2 = [e.pk for e in entries if e.item_id not in with_zhao]
+    assert group1 and group2
     Suggestion.objects.create(
         person=person,
         estimated_people=2.0,
         mixed_score=0.9,
-        item_count=7,
+        item_count=len(entries),
         clusters=[
-            {
-                "authorships": group1,
-                "confidence": 0.92,
-                "evidence": {"coauthors": [["Wayne Xin Zhao", 4]], "terms": ["compression"]},
-            },
-            {
-                "authorships": group2,
-                "confidence": 0.81,
-                "evidence": {"coauthors": [["Chao Xue", 3]], "terms": ["binary code"]},
-            },
+            {"authorships": group1, "confidence": 0.92,
+             "evidence": {"coauthors": [["Wayne Xin Zhao", len(group1)]],
+                          "terms": ["matrix product operator"]}},
+            {"authorships": group2, "confidence": 0.81,
+             "evidence": {"terms": ["code summarization"]}},
         ],
-    )
+    )  # fmt: skip
     return person, group1, group2
 
 
@@ -86,7 +76,7 @@ def test_search_select_group_assign_to_new_person(reviewer_page: Page, live_serv
         expect(page.locator(f"#a{pk}")).to_be_checked()
     for pk in group2:
         expect(page.locator(f"#a{pk}")).not_to_be_checked()
-    expect(page.locator("#selected-count")).to_have_text("4")
+    expect(page.locator("#selected-count")).to_have_text(str(len(group1)))
 
     page.get_by_label("A new person").check()
     page.get_by_label("Degree institution").fill("Renmin University of China")
@@ -94,15 +84,17 @@ def test_search_select_group_assign_to_new_person(reviewer_page: Page, live_serv
     expect(page.locator("#proposed-id")).to_contain_text("peiyu-liu")
     page.get_by_role("button", name=re.compile("^Assign")).click()
 
-    expect(page.locator("#assign .success")).to_contain_text("Added 4 moves to peiyu-liu")
+    expect(page.locator("#assign .success")).to_contain_text(
+        f"Added {len(group1)} moves to peiyu-liu"
+    )
     # the list refreshed: moved papers are marked and can no longer be ticked
-    expect(page.locator("#papers .pending-note")).to_have_count(4)
+    expect(page.locator("#papers .pending-note")).to_have_count(len(group1))
     for pk in group1:
         expect(page.locator(f"#a{pk}")).to_be_disabled()
 
     page.get_by_role("link", name="My change set").click()
     expect(page.locator("#changeset")).to_contain_text("new person peiyu-liu")
-    expect(page.locator("#changeset tr.move")).to_have_count(4)
+    expect(page.locator("#changeset tr.move")).to_have_count(len(group1))
     assert NewPerson.objects.get().orcid == "0000-0002-1825-0097"
 
 
@@ -121,26 +113,21 @@ def test_shift_click_selects_a_range_and_all_none(reviewer_page: Page, live_serv
     page = reviewer_page
     page.goto(f"{live_server.url}/people/peiyu-liu/unverified/")
     all_boxes = boxes(page)
-    expect(all_boxes).to_have_count(7)
+    expect(all_boxes).to_have_count(9)
+
+    def ticked() -> list[int]:
+        return [i for i in range(9) if all_boxes.nth(i).is_checked()]
+
     all_boxes.nth(1).click()
     all_boxes.nth(4).click(modifiers=["Shift"])
-    checked = [all_boxes.nth(i).is_checked() for i in range(7)]
-    assert checked == [False, True, True, True, True, False, False]
+    assert ticked() == [1, 2, 3, 4]
     expect(page.locator("#selected-count")).to_have_text("4")
     # shift-click upwards unticks the range it spans
     all_boxes.nth(3).click()
     all_boxes.nth(2).click(modifiers=["Shift"])
-    assert [all_boxes.nth(i).is_checked() for i in range(7)] == [
-        False,
-        True,
-        False,
-        False,
-        True,
-        False,
-        False,
-    ]
+    assert ticked() == [1, 4]
     page.get_by_role("button", name="Select all").click()
-    expect(page.locator("#selected-count")).to_have_text("7")
+    expect(page.locator("#selected-count")).to_have_text("9")
     page.get_by_role("button", name="Select none").click()
     expect(page.locator("#selected-count")).to_have_text("0")
 

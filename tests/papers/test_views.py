@@ -273,3 +273,16 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
     }  # fmt: skip
     assert signature["coauthors"] == ["Wayne Xin Zhao"]
     assert signature["venue"] == "acl"
+
+
+def test_seed_pages_on_the_real_fixture(client, imported):
+    response = client.get("/search/", {"q": "peiyu liu"})
+    assert response.context["hits"][0].person.pk == "peiyu-liu/unverified"
+    response = client.get("/people/peiyu-liu/unverified/")
+    assert len(response.context["rows"]) == 9
+    assertContains(response, "HyperMR")
+    assertContains(response, 'href="/people/wayne-xin-zhao/"')
+    # namesakes are told apart in search by their ids and comments
+    response = client.get("/search/", {"q": "yang liu"})
+    ids = {h.person.pk for h in response.context["hits"]}
+    assert {"yang-liu-icsi", "yang-liu-ict"} <= ids
