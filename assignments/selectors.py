@@ -158,24 +158,21 @@ def signatures_for_entries(person: Person, entries: Sequence[Entry]) -> list[dic
     """The clustering contract's signatures, built from what the page already loaded."""
     signatures = []
     for entry in entries:
-        a = entry.authorship
-        paper = a.paper
-        venues = paper.venue_ids if paper is not None else a.volume.venue_ids
         signatures.append(
             {
-                "id": str(a.pk),
-                "paper_id": a.item_id,
+                "id": str(entry.pk),
+                "paper_id": entry.item_id,
                 "title": entry.title,
                 "abstract": entry.abstract,
                 "year": entry.year,
-                "venue": venues[0] if venues else "",
-                "booktitle": paper.booktitle if paper is not None else a.volume.title,
-                "author_position": a.position,
-                "first": a.first,
-                "last": a.last,
-                "affiliation": a.affiliation,
+                "venue": entry.venue_ids[0] if entry.venue_ids else "",
+                "booktitle": entry.booktitle,
+                "author_position": entry.position,
+                "first": entry.first,
+                "last": entry.last,
+                "affiliation": entry.affiliation,
                 "coauthors": [c.name for c in entry.coauthors],
-                **({"orcid": a.explicit_orcid} if a.explicit_orcid else {}),
+                **({"orcid": entry.explicit_orcid} if entry.explicit_orcid else {}),
             }
         )
     return signatures

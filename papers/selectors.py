@@ -27,60 +27,59 @@ class Coauthor:
         return person_url(self.person_id)
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
-    """One author/editor entry of the page's person, with what the page shows about it."""
+    """One author/editor entry of the page's person, with what the page shows about it.
 
-    authorship: Authorship
+    Built from `values()` rows, not model instances: a page can hold a thousand of them.
+    """
+
+    pk: int
+    item_id: str
+    role: str
+    position: int
+    first: str
+    last: str
+    affiliation: str
+    explicit_orcid: str
+    title: str  # the paper's, or the volume's for a volume editor
+    abstract: str
+    year: int | None
+    venue_ids: list[str]
+    booktitle: str
     coauthors: list[Coauthor] = field(default_factory=list)
     pending_move: object | None = None  # assignments.models.Move, set by the view
     group: int | None = None  # index of the suggested group it falls in, 1-based
 
     @property
-    def pk(self) -> int:
-        return self.authorship.pk
-
-    @property
-    def title(self) -> str:
-        a = self.authorship
-        return a.paper.title if a.paper is not None else a.volume.title
-
-    @property
-    def year(self) -> int | None:
-        a = self.authorship
-        return a.paper.year if a.paper is not None and a.paper.year else a.volume.year
-
-    @property
-    def abstract(self) -> str:
-        return self.authorship.paper.abstract if self.authorship.paper is not None else ""
+    def printed_name(self) -> str:
+        return f"{self.first} {self.last}".strip()
 
     @property
     def venue(self) -> str:
-        a = self.authorship
-        venues = a.paper.venue_ids if a.paper is not None else a.volume.venue_ids
-        return ", ".join(venues)
+        return ", ".join(self.venue_ids)
 
     @property
     def url(self) -> str:
-        return f"https://aclanthology.org/{self.authorship.item_id}/"
+        return f"https://aclanthology.org/{self.item_id}/"
 
     def row(self, *, person_name: str, selectable: bool, checked: bool) -> dict:
         """What the page's list shows, flattened: dict lookups are the cheap ones in templates,
         which matters on a page with a thousand rows."""
-        a = self.authorship
         move = self.pending_move
+        printed = self.printed_name
         return {
-            "pk": a.pk,
+            "pk": self.pk,
             "title": self.title,
             "url": self.url,
             "year": self.year or "",
             "venue": self.venue,
-            "item_id": a.item_id,
-            "is_editor": a.role == Authorship.Role.EDITOR,
+            "item_id": self.item_id,
+            "is_editor": self.role == Authorship.Role.EDITOR,
             "group": self.group,
             "coauthors": self.coauthors,
-            "affiliation": a.affiliation,
-            "printed": "" if a.printed_name == person_name else a.printed_name,
+            "affiliation": self.affiliation,
+            "printed": "" if printed == person_name else printed,
             "abstract": self.abstract,
             "pending": {
                 "target": move.target_id,
@@ -97,10 +96,14 @@ class Entry:
 
 def person_entries(person: Person) -> list[Entry]:
     """Every entry of the person, newest first, with coauthors (co-editors for editors)."""
-    authorships = list(
+    values = (
         Authorship.objects.filter(person=person)
-        .select_related("paper", "volume")
-        .only(
+        .order_by(
+            Coalesce("paper__year", "volume__year").desc(nulls_last=True),
+            F("item_id").desc(),
+            "role",
+        )
+        .values_list(
             "id",
             "item_id",
             "role",
@@ -108,32 +111,62 @@ def person_entries(person: Person) -> list[Entry]:
             "first",
             "last",
             "affiliation",
-            "person_id",
-            "paper__id",
+            "explicit_orcid",
+            "paper_id",
             "paper__title",
             "paper__abstract",
             "paper__year",
             "paper__venue_ids",
             "paper__booktitle",
-            "paper__is_frontmatter",
-            "volume__id",
             "volume__title",
             "volume__year",
             "volume__venue_ids",
         )
-        .order_by(
-            Coalesce("paper__year", "volume__year").desc(nulls_last=True),
-            F("item_id").desc(),
-            "role",
-        )
     )
-    entries = [Entry(a) for a in authorships]
+    entries = []
+    for (
+        pk,
+        item_id,
+        role,
+        position,
+        first,
+        last,
+        affiliation,
+        orcid,
+        paper_id,
+        title,
+        abstract,
+        year,
+        venues,
+        booktitle,
+        volume_title,
+        volume_year,
+        volume_venues,
+    ) in values:
+        on_paper = paper_id is not None
+        entries.append(
+            Entry(
+                pk=pk,
+                item_id=item_id,
+                role=role,
+                position=position,
+                first=first,
+                last=last,
+                affiliation=affiliation,
+                explicit_orcid=orcid,
+                title=title if on_paper else volume_title,
+                abstract=abstract if on_paper else "",
+                year=(year or volume_year) if on_paper else volume_year,
+                venue_ids=(venues if on_paper else volume_venues) or [],
+                booktitle=booktitle if on_paper else volume_title,
+            )
+        )
     if not entries:
         return entries
     others: dict[tuple[str, str], list[Coauthor]] = defaultdict(list)
-    own = {a.pk for a in authorships}
+    own = {e.pk for e in entries}
     rows = (
-        Authorship.objects.filter(item_id__in={a.item_id for a in authorships})
+        Authorship.objects.filter(item_id__in={e.item_id for e in entries})
         .order_by("item_id", "role", "position")
         .values_list("pk", "item_id", "role", "first", "last", "person_id")
     )
@@ -141,7 +174,7 @@ def person_entries(person: Person) -> list[Entry]:
         if pk not in own:
             others[(item_id, role)].append(Coauthor(f"{first} {last}".strip(), person_id))
     for entry in entries:
-        entry.coauthors = others.get((entry.authorship.item_id, entry.authorship.role), [])
+        entry.coauthors = others.get((entry.item_id, entry.role), [])
     return entries
 
 
