@@ -88,6 +88,7 @@ class Group:
 class SuggestedSplit:
     groups: list[Group] = field(default_factory=list)
     estimated_people: float | None = None
+    separations: list[str] = field(default_factory=list)  # why groups were kept apart
     source: str = ""  # "stored" or "computed"
     computed_at: object | None = None
     message: str = ""  # why there is no split to show
@@ -134,24 +135,40 @@ def evidence_display(evidence: dict) -> list[tuple[str, str]]:
     return shown
 
 
-def _groups_from_clusters(clusters: Sequence[dict], on_page: set[int]) -> list[Group]:
-    groups: list[Group] = []
-    for cluster in clusters:
-        ids = [int(i) for i in cluster.get("authorships", []) if int(i) in on_page]
+def _groups_from_clusters(
+    clusters: Sequence[dict], on_page: set[int], separations: Sequence[dict] = ()
+) -> tuple[list[Group], list[str]]:
+    """Groups biggest first, numbered from 1, and why neighbouring groups were kept apart."""
+    groups: list[tuple[int, Group]] = []
+    for index, cluster in enumerate(clusters):
+        # "authorships" in stored suggestions; the clustering's own to_dict() says "signatures"
+        members = cluster.get("authorships") or cluster.get("signatures") or []
+        ids = [int(i) for i in members if int(i) in on_page]
         if not ids:
             continue
         groups.append(
-            Group(
-                number=0,
-                authorship_ids=ids,
-                confidence=cluster.get("confidence"),
-                evidence=evidence_display(cluster.get("evidence") or {}),
+            (
+                index,
+                Group(
+                    number=0,
+                    authorship_ids=ids,
+                    confidence=cluster.get("confidence"),
+                    evidence=evidence_display(cluster.get("evidence") or {}),
+                ),
             )
         )
-    groups.sort(key=lambda g: -len(g.authorship_ids))
-    for number, group in enumerate(groups, start=1):
+    groups.sort(key=lambda ig: -len(ig[1].authorship_ids))
+    number_of = {}
+    for number, (index, group) in enumerate(groups, start=1):
         group.number = number
-    return groups
+        number_of[index] = number
+    reasons = []
+    for separation in separations:
+        pair = [number_of.get(i) for i in separation.get("clusters", ())]
+        if len(pair) == 2 and None not in pair and separation.get("reason"):
+            a, b = sorted(pair)
+            reasons.append((a, b, f"Groups {a} and {b}: {separation['reason']}"))
+    return [g for _, g in groups], [text for *_, text in sorted(set(reasons))]
 
 
 def signatures_for_entries(person: Person, entries: Sequence[Entry]) -> list[dict]:
@@ -182,9 +199,10 @@ def stored_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit | N
     suggestion = Suggestion.objects.filter(person=person).first()
     if suggestion is None:
         return None
-    on_page = {e.pk for e in entries}
+    groups, separations = _groups_from_clusters(suggestion.clusters, {e.pk for e in entries})
     return SuggestedSplit(
-        groups=_groups_from_clusters(suggestion.clusters, on_page),
+        groups=groups,
+        separations=separations,
         estimated_people=suggestion.estimated_people,
         source="stored",
         computed_at=suggestion.computed_at,
@@ -231,8 +249,12 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
         }
         for c in result.clusters
     ]
+    groups, separations = _groups_from_clusters(
+        clusters, {e.pk for e in entries}, getattr(result, "separations", ())
+    )
     split = SuggestedSplit(
-        groups=_groups_from_clusters(clusters, {e.pk for e in entries}),
+        groups=groups,
+        separations=separations,
         estimated_people=result.estimated_people,
         source="computed",
     )

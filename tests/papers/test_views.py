@@ -240,6 +240,7 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
     class BlockResult:
         clusters: list
         estimated_people: float
+        separations: list
 
     seen = {}
 
@@ -252,6 +253,7 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
                 Cluster(ids[2:], 0.55, {"terms": ["speech"]}),
             ],
             estimated_people=2.0,
+            separations=[{"clusters": [0, 1], "similarity": 0.1, "reason": "different venues"}],
         )
 
     fake = types.ModuleType("assignments.clustering")
@@ -266,6 +268,7 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
     assert [len(g.authorship_ids) for g in split.groups] == [2, 1]
     assertContains(response, "confidence 80%")
     assertContains(response, "acl (2)")
+    assertContains(response, "Groups 1 and 2: different venues")
     signature = seen["signatures"][0]
     assert set(signature) >= {
         "id", "paper_id", "title", "abstract", "year", "venue", "booktitle",
