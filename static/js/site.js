@@ -86,6 +86,17 @@
     }
   });
 
+  // The header's live results close when you click elsewhere or press Escape.
+  function closeHeaderResults(event) {
+    const results = document.getElementById("header-results");
+    if (!results) return;
+    if (event.type === "click" && event.target instanceof Element && event.target.closest(".header-search")) return;
+    if (event.type === "keydown" && event.key !== "Escape") return;
+    results.replaceChildren();
+  }
+  document.addEventListener("click", closeHeaderResults);
+  document.addEventListener("keydown", closeHeaderResults);
+
   document.addEventListener("change", (event) => {
     if (event.target instanceof HTMLInputElement && event.target.name === "target") showTargetPanel();
   });

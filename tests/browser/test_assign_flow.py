@@ -163,3 +163,11 @@ def test_reload_logout_and_second_tab_keep_the_draft(reviewer_page: Page, live_s
     expect(page.locator("#changeset tr.move")).to_have_count(1)
     expect(page.locator("#id_note")).to_have_value("Wayne Xin Zhao's student at RUC.")
     assert Move.objects.get().from_person_id == person.pk
+
+
+def test_header_search_from_any_page(page: Page, live_server, peiyu):
+    page.goto(f"{live_server.url}/people/peiyu-liu/unverified/")
+    page.locator(".header-search input").fill("wayne xin zhao")
+    page.locator("#header-results").get_by_role("link", name="Wayne Xin Zhao").first.click()
+    expect(page).to_have_url(re.compile(r"/people/wayne-xin-zhao/$"))
+    expect(page.locator("h1")).to_contain_text("Wayne Xin Zhao")
