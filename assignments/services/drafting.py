@@ -232,9 +232,22 @@ def moves_add(
                 f"{len(ids) - len(entries)} of the selected entries no longer exist "
                 "(re-imported?). Reload the page."
             )
+        # An unverified person is reached by name alone (no id on the entry), so only entries
+        # printed with that name can go there.
+        unverified_slug = (
+            target_id.removesuffix("/unverified") if target_id.endswith("/unverified") else None
+        )
         for entry in entries:
             if entry.person_id == target_id:
                 problems.append(f"{_entry_label(entry)} already belongs to {target_id}.")
+            elif unverified_slug is not None and (
+                Name(entry.first or None, entry.last).slugify() != unverified_slug
+            ):
+                problems.append(
+                    f"{_entry_label(entry)} is printed as “{entry.printed_name}”: the unverified "
+                    f"page {target_id} only collects entries printed with its name. Choose a "
+                    "verified person or create a new one."
+                )
         open_moves = (
             Move.objects.filter(
                 authorship_id__in=ids,

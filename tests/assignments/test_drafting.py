@@ -154,7 +154,9 @@ def test_moves_add_refuses_entry_pending_elsewhere_and_saves_nothing(reviewer, p
 def test_moves_add_to_new_person_is_atomic(reviewer, person_page):
     _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
-    services.moves_add(changeset=draft, authorships=entries[:1], to_person=make_person())
+    services.moves_add(
+        changeset=draft, authorships=entries[:1], to_person=make_person(verified=True)
+    )
     with pytest.raises(ValidationError):
         # entries[0] is already moved: neither the person nor any move may remain
         services.moves_add_to_new_person(
@@ -187,7 +189,7 @@ def test_submit_requires_moves_and_owner_then_locks_draft(reviewer, person_page)
     draft = services.changeset_get_or_create_draft(user=reviewer)
     with pytest.raises(ValidationError, match="empty"):
         services.changeset_submit(changeset=draft, user=reviewer)
-    services.moves_add(changeset=draft, authorships=entries, to_person=make_person())
+    services.moves_add(changeset=draft, authorships=entries, to_person=make_person(verified=True))
     services.changeset_update_note(changeset=draft, note="  Two people: NLP and vision. ")
     with pytest.raises(ValidationError, match="Only the reviewer"):
         services.changeset_submit(changeset=draft, user=make_user())
@@ -203,10 +205,24 @@ def test_submit_requires_moves_and_owner_then_locks_draft(reviewer, person_page)
 def test_submit_refuses_stale_moves(reviewer, person_page):
     _, entries = person_page
     draft = services.changeset_get_or_create_draft(user=reviewer)
-    services.moves_add(changeset=draft, authorships=entries[:1], to_person=make_person())
+    services.moves_add(
+        changeset=draft, authorships=entries[:1], to_person=make_person(verified=True)
+    )
     elsewhere = make_person(first="Someone", last="Else")
     type(entries[0]).objects.filter(pk=entries[0].pk).update(person=elsewhere)
     with pytest.raises(ValidationError, match="out of date"):
         services.changeset_submit(changeset=draft, user=reviewer)
     draft.refresh_from_db()
     assert draft.status == ChangeSet.Status.DRAFT
+
+
+def test_moves_to_an_unverified_page_need_its_printed_name(reviewer, person_page):
+    person, entries = person_page
+    draft = services.changeset_get_or_create_draft(user=reviewer)
+    other_name = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
+    with pytest.raises(ValidationError) as exc:
+        services.moves_add(changeset=draft, authorships=entries[:1], to_person=other_name)
+    assert "printed as “Peiyu Liu”" in exc.value.message_dict["authorships"][0]
+    same_name = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
+    moves = services.moves_add(changeset=draft, authorships=entries[:1], to_person=same_name)
+    assert moves[0].to_person_id == "peiyu-liu/unverified"

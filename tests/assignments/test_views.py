@@ -110,7 +110,9 @@ def test_assign_errors_are_shown_next_to_the_form_and_nothing_is_saved(
 def test_assign_refuses_entry_moved_by_someone_else(client, reviewer, person_page):
     person, entries = person_page
     other = services.changeset_get_or_create_draft(user=make_user(username="alice"))
-    services.moves_add(changeset=other, authorships=entries[:1], to_person=make_person())
+    services.moves_add(
+        changeset=other, authorships=entries[:1], to_person=make_person(verified=True)
+    )
     response = client.post(
         "/changeset/assign/",
         assign_data(person, entries, to_person=make_person(id="liu-2", verified=True).pk),
@@ -125,7 +127,7 @@ def test_assign_refuses_entries_of_another_page(client, reviewer, person_page):
     stranger = make_paper(authors=(make_person(first="Other", last="One"),)).authorships.get()
     response = client.post(
         "/changeset/assign/",
-        assign_data(person, [*entries, stranger], to_person=make_person().pk),
+        assign_data(person, [*entries, stranger], to_person=make_person(verified=True).pk),
         headers=HTMX,
     )
     assertContains(response, "no longer on this page")
@@ -151,7 +153,9 @@ def test_remove_note_and_submit(client, reviewer, person_page, htmx):
     person, entries = person_page
     headers = HTMX if htmx else {}
     draft = services.changeset_get_or_create_draft(user=reviewer)
-    moves = services.moves_add(changeset=draft, authorships=entries, to_person=make_person())
+    moves = services.moves_add(
+        changeset=draft, authorships=entries, to_person=make_person(verified=True)
+    )
     response = client.post(f"/changeset/moves/{moves[0].pk}/remove/", headers=headers)
     assert response.status_code == (200 if htmx else 302)
     assert draft.moves.count() == 2
@@ -169,7 +173,9 @@ def test_remove_note_and_submit(client, reviewer, person_page, htmx):
 def test_cannot_remove_moves_of_someone_elses_draft(client, reviewer, person_page):
     _, entries = person_page
     other = services.changeset_get_or_create_draft(user=make_user(username="alice"))
-    (move,) = services.moves_add(changeset=other, authorships=entries[:1], to_person=make_person())
+    (move,) = services.moves_add(
+        changeset=other, authorships=entries[:1], to_person=make_person(verified=True)
+    )
     services.changeset_get_or_create_draft(user=reviewer)
     response = client.post(f"/changeset/moves/{move.pk}/remove/")
     assert response.status_code == 404
