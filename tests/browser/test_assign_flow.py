@@ -49,6 +49,15 @@ def peiyu(fixture_data_dir):
 
 
 @pytest.fixture
+def console_errors(page: Page) -> list[str]:
+    """Errors the browser logs: CSP violations and script errors end up here."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+@pytest.fixture
 def reviewer_page(page: Page, live_server, peiyu):
     make_user(username="rita", roles=("reviewer",))
     page.goto(f"{live_server.url}/login/")
@@ -63,7 +72,9 @@ def boxes(page: Page):
     return page.locator('#papers input[name="authorships"]')
 
 
-def test_search_select_group_assign_to_new_person(reviewer_page: Page, live_server, peiyu):
+def test_search_select_group_assign_to_new_person(
+    console_errors, reviewer_page: Page, live_server, peiyu
+):
     page = reviewer_page
     _, group1, group2 = peiyu
     page.goto(f"{live_server.url}/")
@@ -96,6 +107,7 @@ def test_search_select_group_assign_to_new_person(reviewer_page: Page, live_serv
     expect(page.locator("#changeset")).to_contain_text("new person peiyu-liu")
     expect(page.locator("#changeset tr.move")).to_have_count(len(group1))
     assert NewPerson.objects.get().orcid == "0000-0002-1825-0097"
+    assert console_errors == []
 
 
 def test_assign_error_is_shown_next_to_the_form(reviewer_page: Page, live_server, peiyu):
