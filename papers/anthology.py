@@ -119,9 +119,11 @@ def find_data_dir(root: Path) -> Path:
     )
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip")
+
+
 def is_archive(path: Path) -> bool:
-    name = path.name.lower()
-    return path.is_file() and name.endswith((".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"))
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 @contextmanager
@@ -187,8 +189,11 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
     with warnings.catch_warnings():
         # The data may ship a newer schema.rnc than the library; the import does not validate.
         warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=data_dir, verbose=False)
-        collections = list(anthology.collections.values())
+        try:
+            anthology = Anthology(datadir=data_dir, verbose=False)
+            collections = list(anthology.collections.values())
+        except Exception as exc:  # e.g. no xml/schema.rnc
+            raise AnthologyDataError(f"{data_dir}: {_describe(exc)}") from exc
         for done, collection in enumerate(collections, 1):
             try:
                 collection.load()

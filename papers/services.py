@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from papers.anthology import (
+    ARCHIVE_SUFFIXES,
     AnthologyDataError,
     ProgressCallback,
     Snapshot,
@@ -26,8 +27,12 @@ __all__ = [
     "anthology_import",
     "persons_refresh_stats",
     "effect_lines",
+    "import_enqueue",
+    "preview_promote_enqueue",
     "preview_discard",
     "preview_promote",
+    "upload_remove",
+    "upload_store",
 ]
 
 # Column order of the rows papers.anthology.Snapshot holds, per table.
@@ -475,9 +480,23 @@ def _write_preview(
         if progress:
             progress("write", 0, 1)
         cursor.execute(f"CREATE SCHEMA {schema}")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        index_definitions = []
         for table in PREVIEW_TABLES:
-            cursor.execute(f"CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)")
+            # Copy first, index after: building an index once is much faster than row by row.
+            cursor.execute(
+                f"CREATE TABLE {schema}.{table} "
+                f"(LIKE public.{table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)"
+            )
             cursor.execute(f"INSERT INTO {schema}.{table} SELECT * FROM public.{table}")
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = %s",
+                [table],
+            )
+            index_definitions += [
+                row[0].replace(f" ON public.{table} ", f" ON {schema}.{table} ")
+                for row in cursor.fetchall()
+            ]
             cursor.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
                 "AND table_name = %s AND is_identity = 'YES'",
@@ -488,6 +507,8 @@ def _write_preview(
                 cursor.execute(f"SELECT COALESCE(max(id), 0) FROM public.{table}")
                 start = cursor.fetchone()[0] + 1_000_000_000
                 cursor.execute(f"ALTER TABLE {schema}.{table} ALTER COLUMN id RESTART WITH {start}")
+        for definition in index_definitions:
+            cursor.execute(definition)
         cursor.execute(f"SET LOCAL search_path TO {schema}, public")
         counts, conflicts = _merge(cursor, snap, preview=True)
         persons_refresh_stats()
@@ -593,7 +614,7 @@ def effect_lines(effect: dict) -> list[str]:
 
 
 def preview_discard(*, preview: Preview) -> None:
-    """Drop a preview's data; the current data is untouched."""
+    """Drop a preview's data (and its uploaded archive); the current data is untouched."""
     with transaction.atomic(), connection.cursor() as cursor:
         locked = Preview.objects.select_for_update().get(pk=preview.pk)
         if locked.status != Preview.Status.READY:
@@ -602,16 +623,95 @@ def preview_discard(*, preview: Preview) -> None:
         locked.status = Preview.Status.DISCARDED
         locked.save(update_fields=["status"])
     preview.status = Preview.Status.DISCARDED
+    upload_remove(path=preview.source)
 
 
 def preview_promote(
-    *, preview: Preview, user: AbstractBaseUser | None = None, progress=None
+    *,
+    preview: Preview,
+    user: AbstractBaseUser | None = None,
+    progress: ProgressCallback | None = None,
+    run: ImportRun | None = None,
 ) -> ImportResult:
-    """Make a preview the current data: an ordinary import of the same source, then discard."""
+    """Make a preview the current data: an ordinary import of the same source, then drop it."""
     if preview.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
-    result = anthology_import(path=preview.source, user=user, progress=progress)
-    preview_discard(preview=preview)
+    result = anthology_import(path=preview.source, user=user, progress=progress, run=run)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
     Preview.objects.filter(pk=preview.pk).update(status=Preview.Status.PROMOTED)
     preview.status = Preview.Status.PROMOTED
+    upload_remove(path=preview.source)
     return result
+
+
+def import_enqueue(
+    *, source: str | Path, user: AbstractBaseUser, preview_name: str = ""
+) -> ImportRun:
+    """Record a queued import and hand it to the background worker once the record is saved."""
+    from papers import tasks
+
+    if preview_name:
+        _preview_name_check(preview_name)
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            source=str(source),
+            started_by=user,
+            preview_name=preview_name,
+            status=ImportRun.Status.QUEUED,
+        )
+        transaction.on_commit(lambda: tasks.import_run.enqueue(run_id=run.pk))
+    return run
+
+
+def preview_promote_enqueue(*, preview: Preview, user: AbstractBaseUser) -> ImportRun:
+    """Queue the promotion of a preview (an ordinary import of its source)."""
+    from papers import tasks
+
+    if preview.status != Preview.Status.READY:
+        raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            source=preview.source, started_by=user, status=ImportRun.Status.QUEUED
+        )
+        transaction.on_commit(
+            lambda: tasks.preview_promote.enqueue(preview_id=preview.pk, run_id=run.pk)
+        )
+    return run
+
+
+# Uploads ----------------------------------------------------------------------------------------
+
+
+def upload_store(*, uploaded_file, max_bytes: int) -> Path:
+    """Save an uploaded archive under MEDIA_ROOT/imports/ (size-limited); return its path."""
+    import uuid
+
+    from django.conf import settings
+
+    name = Path(uploaded_file.name).name
+    if not name.lower().endswith(ARCHIVE_SUFFIXES):
+        raise AnthologyDataError(f"{name}: upload a .tar.gz, .tar.xz or .zip archive")
+    if uploaded_file.size > max_bytes:
+        raise AnthologyDataError(
+            f"{name}: {uploaded_file.size} bytes is over the limit of {max_bytes} bytes"
+        )
+    folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    dest = folder / name
+    with open(dest, "wb") as out:
+        for chunk in uploaded_file.chunks():
+            out.write(chunk)
+    return dest
+
+
+def upload_remove(*, path: str | Path) -> None:
+    """Delete an uploaded archive once nothing needs it (never a file outside the uploads)."""
+    import shutil
+
+    from django.conf import settings
+
+    uploads = (Path(settings.MEDIA_ROOT) / "imports").resolve()
+    target = Path(path).resolve()
+    if target.is_relative_to(uploads) and target.parent != uploads:
+        shutil.rmtree(target.parent, ignore_errors=True)

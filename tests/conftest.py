@@ -12,6 +12,17 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    # Background tasks run in-process in tests; the worker is for the real app.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def fixture_data_dir() -> Path:
     """The small real Anthology cut in fixtures/ (read-only: copy it to change it)."""
