@@ -12,9 +12,14 @@ from papers.names import normalize_name
 from papers.orcid import orcid_normalize
 
 
-def person_url(person_id: str) -> str:
+def people_prefix(preview_name: str | None = None) -> str:
+    """Where person pages live: /people/, or /previews/<name>/people/ inside a preview."""
+    return f"/previews/{preview_name}/people/" if preview_name else "/people/"
+
+
+def person_url(person_id: str, preview_name: str | None = None) -> str:
     """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/)."""
-    return f"/people/{person_id}/"
+    return f"{people_prefix(preview_name)}{person_id}/"
 
 
 @dataclass

@@ -10,6 +10,17 @@ urlpatterns = [
     # The Anthology's own paths, so links can be swapped between the two sites.
     path("people/<str:slug>/unverified/", views.person_unverified, name="person_unverified"),
     path("people/<str:person_id>/", views.person_detail, name="person"),
+    # A preview's pages: the same views, served from the preview's schema (PreviewSchemaMiddleware).
+    path(
+        "previews/<slug:preview>/people/<str:slug>/unverified/",
+        views.person_unverified,
+        name="preview_person_unverified",
+    ),
+    path(
+        "previews/<slug:preview>/people/<str:person_id>/",
+        views.person_detail,
+        name="preview_person",
+    ),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),

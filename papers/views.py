@@ -53,7 +53,9 @@ def person_page_context(
     for entry in entries:
         entry.pending_move = pending.get(entry.pk)
         entry.group = group_of.get(entry.pk) if len(split.groups) > 1 else None
-    can_propose = assignment_selectors.user_can_propose(request.user)
+    preview = getattr(request, "preview", None)
+    # Proposals are made on the current data; a preview's pages are for looking.
+    can_propose = preview is None and assignment_selectors.user_can_propose(request.user)
     preselected: set[str] = set()
     if form is not None and form.is_bound:
         preselected = set(form.data.getlist("authorships"))
@@ -66,7 +68,9 @@ def person_page_context(
     return {
         "rows": rows,
         "person": person,
-        "page_url": selectors.person_url(person.pk),
+        "page_url": selectors.person_url(person.pk, preview.name if preview else None),
+        "people_prefix": selectors.people_prefix(preview.name if preview else None),
+        "preview": preview,
         "other_names": [
             n
             for n in person.name_variants.order_by("last", "first")

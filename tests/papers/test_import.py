@@ -238,4 +238,3 @@ def test_reimport_keeps_approved_decisions_and_reports_the_conflict(imported, da
         "new data says zhengxin-zhang/unverified"
     ]
     assert "1 conflicts with approved decisions" in "\n".join(result.summary_lines())
-

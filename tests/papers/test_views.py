@@ -305,3 +305,17 @@ def test_seed_pages_on_the_real_fixture(client, imported):
     response = client.get("/search/", {"q": "yang liu"})
     ids = {h.person.pk for h in response.context["hits"]}
     assert {"yang-liu-icsi", "yang-liu-ict"} <= ids
+
+
+def test_preview_person_page_keeps_links_inside_the_preview(client, imported, data_copy):
+    from papers import services as papers_services
+
+    papers_services.anthology_import(path=data_copy, preview_name="same-data")
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get("/previews/same-data/people/peiyu-liu/unverified/")
+    assert response.status_code == 200
+    assertContains(response, 'href="/previews/same-data/people/wayne-xin-zhao/"')
+    assertContains(response, "Preview <strong>same-data</strong>")
+    # proposals are made on the current pages, not on a preview's
+    assert all(row["disabled"] for row in response.context["rows"])
+    assert client.get("/previews/no-such/people/peiyu-liu/unverified/").status_code == 404

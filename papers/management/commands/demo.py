@@ -1,10 +1,12 @@
 """Set up a demo and serve it: migrate, import fixtures/data, demo accounts, suggestions, run.
 
 `python manage.py demo` is the README's first command: on a fresh clone it ends with the app on
-http://127.0.0.1:8000 and the demo accounts printed. Running it again keeps the data and resets
-the demo accounts' passwords.
+http://127.0.0.1:8000 (and a background worker for imports) and the demo accounts printed.
+Running it again keeps the data and resets the demo accounts' passwords.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -60,9 +62,21 @@ class Command(BaseCommand):
         else:
             self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
 
-        if not no_serve:
+        if no_serve:
+            return
+        worker = None
+        if "db_worker" in commands:
+            # Imports started from the import page run as background tasks.
+            manage = Path(settings.BASE_DIR) / "manage.py"
+            worker = subprocess.Popen([sys.executable, str(manage), "db_worker"])
+            self.stdout.write(f"Background worker started (pid {worker.pid}).")
+        try:
             # DEBUG is off by default; --insecure lets runserver serve the static files anyway.
             call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
 
     @transaction.atomic
     def _accounts(self) -> None:
