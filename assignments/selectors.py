@@ -1,7 +1,9 @@
 """Reads of the assignments app for pages: roles, drafts, pending moves, suggested groups."""
 
 import hashlib
+import importlib.util
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,8 +20,11 @@ PROPOSER_ROLES = ("reviewer", "maintainer", "admin")
 OPEN_CHANGESET_STATUSES = (ChangeSet.Status.DRAFT, ChangeSet.Status.SUBMITTED)
 OPEN_MOVE_STATUSES = (Move.Status.PENDING, Move.Status.APPROVED)
 
-# Pages larger than this are split by `refresh_suggestions` in the background, not per request.
-ON_DEMAND_MAX_ENTRIES = 400
+# Without a stored suggestion, pages up to this size are split while the page renders; larger
+# ones load their split in a second request, so the papers show at once.
+INLINE_MAX_ENTRIES = 60
+# Beyond this, splitting on demand takes too long: such pages wait for `refresh_suggestions`.
+ON_DEMAND_MAX_ENTRIES = 2000
 
 
 def user_can_propose(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -90,6 +95,7 @@ class SuggestedSplit:
     estimated_people: float | None = None
     separations: list[str] = field(default_factory=list)  # why groups were kept apart
     source: str = ""  # "stored" or "computed"
+    deferred: int = 0  # entries to split in a follow-up request (0: nothing deferred)
     computed_at: object | None = None
     message: str = ""  # why there is no split to show
 
@@ -262,6 +268,28 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     return split
 
 
-def suggested_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
-    """The stored suggestion when there is one, else one computed on demand."""
-    return stored_split(person, entries) or computed_split(person, entries)
+def clustering_installed() -> bool:
+    if "assignments.clustering" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("assignments.clustering") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def suggested_split(
+    person: Person, entries: Sequence[Entry], *, defer_above: int | None = None
+) -> SuggestedSplit:
+    """The stored suggestion when there is one, else one computed on demand (or, for a page
+    larger than `defer_above`, a note that it is to be fetched separately)."""
+    stored = stored_split(person, entries)
+    if stored is not None:
+        return stored
+    if (
+        defer_above is not None
+        and len(entries) > defer_above
+        and len(entries) <= ON_DEMAND_MAX_ENTRIES
+        and clustering_installed()
+    ):
+        return SuggestedSplit(deferred=len(entries))
+    return computed_split(person, entries)

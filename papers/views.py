@@ -48,7 +48,9 @@ def person_page_context(
     """Everything the person page shows; also used to re-render it with a bound form."""
     entries = selectors.person_entries(person)
     pending = assignment_selectors.open_moves_from(person)
-    split = assignment_selectors.suggested_split(person, entries)
+    split = assignment_selectors.suggested_split(
+        person, entries, defer_above=assignment_selectors.INLINE_MAX_ENTRIES
+    )
     group_of = {i: g.number for g in split.groups for i in g.authorship_ids}
     for entry in entries:
         entry.pending_move = pending.get(entry.pk)
@@ -69,6 +71,8 @@ def person_page_context(
         "rows": rows,
         "person": person,
         "page_url": selectors.person_url(person.pk, preview.name if preview else None),
+        "suggestion_url": selectors.person_url(person.pk, preview.name if preview else None)
+        + "suggestion/",
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
         "preview": preview,
         "other_names": [
@@ -111,3 +115,37 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
 def person_unverified(request: HttpRequest, slug: str) -> HttpResponse:
     """An unverified person, at /people/<slug>/unverified/."""
     return _person_page(request, f"{slug}/unverified")
+
+
+def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404(f"No person {person_id}")
+    entries = selectors.person_entries(person)
+    preview = getattr(request, "preview", None)
+    page_url = selectors.person_url(person.pk, preview.name if preview else None)
+    context = {
+        "person": person,
+        "split": assignment_selectors.suggested_split(person, entries),
+        "page_url": page_url,
+        "suggestion_url": page_url + "suggestion/",
+        "can_propose": preview is None and assignment_selectors.user_can_propose(request.user),
+    }
+    if request.htmx:
+        return render(request, "papers/person_detail.html#suggestions", context)
+    return render(request, "papers/person_suggestion.html", context)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
+    """The suggested split of a page, computed now when none is stored (it can take a while)."""
+    return _suggestion_page(request, person_id)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_unverified_suggestion(request: HttpRequest, slug: str) -> HttpResponse:
+    return _suggestion_page(request, f"{slug}/unverified")

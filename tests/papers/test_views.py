@@ -240,8 +240,9 @@ def test_person_page_handles_large_page(client):
     assert response.status_code == 200
 
 
-def test_person_page_computes_split_on_demand_through_clustering_contract(client, monkeypatch):
-    """Without a stored suggestion the page calls assignments.clustering.split_block."""
+@pytest.fixture
+def fake_clustering(monkeypatch):
+    """A stand-in for assignments.clustering with the contract's shapes; records its input."""
     import sys
     import types
     from dataclasses import dataclass
@@ -265,8 +266,8 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
         ids = [s["id"] for s in signatures]
         return BlockResult(
             clusters=[
-                Cluster(ids[:2], 0.8, {"venues": [["acl", 2]], "years": [2020, 2021]}),
-                Cluster(ids[2:], 0.55, {"terms": ["speech"]}),
+                Cluster(ids[:2], 0.8, {"venues": ["acl"], "years": [2020, 2021]}),
+                Cluster(ids[2:], 0.55, {"terms": ["speech"], "coauthors": ["Wayne Xin Zhao"]}),
             ],
             estimated_people=2.0,
             separations=[{"clusters": [0, 1], "similarity": 0.1, "reason": "different venues"}],
@@ -276,22 +277,43 @@ def test_person_page_computes_split_on_demand_through_clustering_contract(client
     fake.load_model = lambda path=None: object()
     fake.split_block = split_block
     monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+    return seen
 
+
+def test_person_page_computes_split_on_demand_through_clustering_contract(client, fake_clustering):
+    """Without a stored suggestion the page calls assignments.clustering.split_block."""
     person, papers = make_page(3, first="Split", last="Me")
     response = client.get(f"/people/{person.pk}/")
     split = response.context["split"]
     assert split.source == "computed"
     assert [len(g.authorship_ids) for g in split.groups] == [2, 1]
     assertContains(response, "confidence 80%")
-    assertContains(response, "acl (2)")
+    assertContains(response, "Wayne Xin Zhao")
     assertContains(response, "Groups 1 and 2: different venues")
-    signature = seen["signatures"][0]
+    signature = fake_clustering["signatures"][0]
     assert set(signature) >= {
         "id", "paper_id", "title", "abstract", "year", "venue", "booktitle",
         "author_position", "first", "last", "affiliation", "coauthors",
     }  # fmt: skip
     assert signature["coauthors"] == ["Wayne Xin Zhao"]
     assert signature["venue"] == "acl"
+
+
+def test_large_page_loads_its_split_in_a_second_request(client, fake_clustering):
+    person, _ = make_page(70, first="Large", last="Page")
+    response = client.get(f"/people/{person.pk}/")
+    assert response.context["split"].deferred == 70
+    assert "signatures" not in fake_clustering  # the page itself did not wait for it
+    suggestion_url = f"/people/{person.pk}/suggestion/"
+    assertContains(response, f'hx-get="{suggestion_url}"')
+    with assertTemplateUsed("papers/person_detail.html#suggestions"):
+        partial = client.get(suggestion_url, headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content
+    assertContains(partial, "Group 2")
+    assert len(fake_clustering["signatures"]) == 70
+    full = client.get(suggestion_url)
+    assert b"<html" in full.content
+    assertContains(full, "Group 1")
 
 
 def test_seed_pages_on_the_real_fixture(client, imported):
