@@ -105,7 +105,7 @@ class SuggestedSplit:
 
 
 EVIDENCE_LABELS = {
-    "coauthors": "Shared coauthors",
+    "coauthors": "Coauthors",
     "terms": "Distinguishing terms",
     "venues": "Venues",
     "years": "Years",
