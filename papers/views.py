@@ -56,6 +56,7 @@ def person_page_context(
         entry.pending_move = pending.get(entry.pk)
         entry.group = group_of.get(entry.pk) if len(split.groups) > 1 else None
     preview = getattr(request, "preview", None)
+    page_url = selectors.person_url(person.pk, preview.name if preview else None)
     # Proposals are made on the current data; a preview's pages are for looking.
     can_propose = preview is None and assignment_selectors.user_can_propose(request.user)
     preselected: set[str] = set()
@@ -70,9 +71,8 @@ def person_page_context(
     return {
         "rows": rows,
         "person": person,
-        "page_url": selectors.person_url(person.pk, preview.name if preview else None),
-        "suggestion_url": selectors.person_url(person.pk, preview.name if preview else None)
-        + "suggestion/",
+        "page_url": page_url,
+        "suggestion_url": page_url + "suggestion/",
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
         "preview": preview,
         "other_names": [
