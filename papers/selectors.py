@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from papers.models import Authorship, Person, PersonName
@@ -183,6 +183,24 @@ def person_entries(person: Person) -> list[Entry]:
     return entries
 
 
+def _word_boost(query: str) -> Case:
+    """Trigrams alone rank "Mengxin Zheng" level with "Zhengxin Yang" for "zhengxin" (the
+    letters are all there); whole words and word starts as typed decide between them."""
+    starts_word = Q(normalized__startswith=query) | Q(normalized__contains=f" {query}")
+    whole_word = (
+        Q(normalized__startswith=f"{query} ")
+        | Q(normalized__endswith=f" {query}")
+        | Q(normalized__contains=f" {query} ")
+    )
+    return Case(
+        When(normalized=query, then=Value(1.0)),
+        When(whole_word, then=Value(0.6)),
+        When(starts_word, then=Value(0.3)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+
+
 @dataclass
 class SearchHit:
     person: Person
@@ -212,7 +230,9 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     if normalized:
         best = (
             PersonName.objects.filter(normalized__trigram_word_similar=normalized)
-            .annotate(score=TrigramWordSimilarity(normalized, "normalized"))
+            .annotate(
+                score=TrigramWordSimilarity(normalized, "normalized") + _word_boost(normalized)
+            )
             .values("person_id")
             .annotate(best=Max("score"), items=Max("person__item_count"))
             .order_by("-best", "-items", "person_id")[:limit]

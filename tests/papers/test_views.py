@@ -341,3 +341,13 @@ def test_preview_person_page_keeps_links_inside_the_preview(client, imported, da
     # proposals are made on the current pages, not on a preview's
     assert all(row["disabled"] for row in response.context["rows"])
     assert client.get("/previews/no-such/people/peiyu-liu/unverified/").status_code == 404
+
+
+def test_search_prefers_whole_words_over_scattered_letters(client):
+    scattered = make_person(first="Mengxin", last="Zheng")
+    scattered.item_count = 50
+    scattered.save()
+    wanted = make_person(first="Zhengxin", last="Yang")
+    response = client.get("/search/", {"q": "zhengxin"})
+    pks = [h.person.pk for h in response.context["hits"]]
+    assert pks.index(wanted.pk) < pks.index(scattered.pk)
