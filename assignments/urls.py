@@ -3,7 +3,10 @@ from django.urls import path
 from assignments import views
 
 app_name = "assignments"
-urlpatterns = [
+urlpatterns: list = []
+
+# --- reviewers' drafting (assignments/views.py) ---
+urlpatterns += [
     path("changeset/", views.changeset_draft, name="draft"),
     path("changeset/assign/", views.assign, name="assign"),
     path("changeset/propose-id/", views.propose_id, name="propose_id"),
