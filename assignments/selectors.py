@@ -225,7 +225,7 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
             "Its suggestion appears after the next `manage.py refresh_suggestions`."
         )
     try:
-        from assignments import clustering
+        clustering = importlib.import_module("assignments.clustering")
     except ImportError:
         return SuggestedSplit(
             message="Suggested groups are not available yet: the clustering service is not "
