@@ -17,7 +17,12 @@ CHROMIUM = shutil.which("chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    # Browser tests run last: each ends by flushing the database (live_server needs committed
+    # data), which would drop the roles other tests expect; pytest-playwright's parametrising
+    # otherwise pulls them ahead of pytest-django's transactional-last ordering.
+    items.sort(key=lambda item: "browser" in item.keywords)
     if CHROMIUM or REQUIRE_BROWSER:
         return
     skip = pytest.mark.skip(reason="chromium is not installed (apt-get install chromium)")

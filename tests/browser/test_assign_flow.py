@@ -9,7 +9,12 @@ from papers import services as papers_services
 from papers.models import Authorship, Person
 from tests.factories import make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after each test would otherwise drop the roles the data
+# migration made, and later tests in the session rely on them.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PASSWORD = "correct horse battery"  # tests.factories.make_user
 

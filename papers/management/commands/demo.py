@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from papers.models import Paper
@@ -56,11 +56,7 @@ class Command(BaseCommand):
 
         self._accounts()
 
-        if "refresh_suggestions" in commands:
-            self.stdout.write("Computing suggested splits …")
-            call_command("refresh_suggestions")
-        else:
-            self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
+        self._suggestions(commands)
 
         if no_serve:
             return
@@ -77,6 +73,23 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=10)
+
+    def _suggestions(self, commands: dict) -> None:
+        if "refresh_suggestions" not in commands:
+            self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
+            return
+        if not Path(settings.CLUSTERING_MODEL_PATH).exists():
+            self.stderr.write(
+                f"No clustering model at {settings.CLUSTERING_MODEL_PATH} "
+                "(manage.py train_clustering makes one): no suggested splits yet."
+            )
+            return
+        self.stdout.write("Computing suggested splits …")
+        try:
+            call_command("refresh_suggestions", stdout=self.stdout, stderr=self.stderr)
+        except (CommandError, OSError, ValueError) as exc:
+            # The demo is still useful without suggestions; say why there are none.
+            self.stderr.write(f"Suggested splits not computed: {exc}")
 
     @transaction.atomic
     def _accounts(self) -> None:
