@@ -16,7 +16,7 @@ from acl_anthology.people import Name
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from slugify import slugify
 
@@ -173,6 +173,12 @@ def newperson_create(
             person_id = person_id_propose(
                 first_name=first_name, last_name=last_name, degree=degree, orcid=orcid
             )
+        # Two reviewers proposing the same new id at once: the second waits here, then sees
+        # the first one's row and is refused.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"person-id:{person_id}"])
+        if person_id_taken(person_id):
+            raise ValidationError({"person_id": f"The id {person_id} was just taken; try again."})
         new_person = NewPerson.objects.create(
             changeset=changeset,
             person_id=person_id,
