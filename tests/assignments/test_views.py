@@ -194,3 +194,30 @@ def test_submit_of_empty_draft_shows_error(client, reviewer):
     services.changeset_get_or_create_draft(user=reviewer)
     response = client.post("/changeset/submit/", headers=HTMX)
     assertContains(response, "empty")
+
+
+def test_changeset_page_query_count_does_not_grow_with_moves(
+    client, reviewer, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = services.changeset_get_or_create_draft(user=reviewer)
+
+    def add_moves(n: int, name: str) -> None:
+        person = make_person(first=name, last="Page")
+        entries = [make_paper(authors=(person,)).authorships.get() for _ in range(n)]
+        services.moves_add(
+            changeset=draft, authorships=entries[: n // 2], to_person=make_person(verified=True)
+        )
+        services.moves_add_to_new_person(
+            changeset=draft, authorships=entries[n // 2 :], first_name=name, last_name="Page"
+        )
+
+    add_moves(2, "Small")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/changeset/")
+    add_moves(40, "Big")
+    with django_assert_max_num_queries(len(few)):
+        response = client.get("/changeset/")
+    assert response.context["move_count"] == 42
