@@ -108,6 +108,29 @@
     }
   });
 
+  // htmx leaves the page as it was when a request fails; say so instead of doing nothing.
+  function showRequestError(text) {
+    const box = document.getElementById("request-error");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+  }
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : "";
+    showRequestError(
+      status === 403
+        ? "You are not allowed to do that (log in with a reviewer account)."
+        : `The server could not do that (HTTP ${status}). Nothing was changed; please try again.`,
+    );
+  });
+  document.addEventListener("htmx:sendError", () => {
+    showRequestError("The server cannot be reached. Nothing was changed; please try again.");
+  });
+  document.addEventListener("htmx:beforeRequest", () => {
+    const box = document.getElementById("request-error");
+    if (box) box.hidden = true;
+  });
+
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);
 })();
