@@ -1,8 +1,151 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from assignments import selectors as assignment_selectors
+from assignments.forms import AssignForm
+from assignments.models import Suggestion
+from papers import selectors
+from papers.models import Person
 
 
 @login_not_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "papers/home.html")
+    mixed = Suggestion.objects.select_related("person").order_by("-mixed_score", "-item_count")[:8]
+    return render(request, "papers/home.html", {"mixed": mixed})
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200]
+    hits = selectors.person_search(query)
+    template = "papers/search.html#results" if request.htmx else "papers/search.html"
+    return render(request, template, {"query": query, "hits": hits})
+
+
+@login_not_required
+@require_GET
+def mixed(request: HttpRequest) -> HttpResponse:
+    """Pages most likely mixing several people, by the clustering service's estimate."""
+    suggestions = (
+        Suggestion.objects.filter(mixed_score__gt=0)
+        .select_related("person")
+        .order_by("-mixed_score", "-item_count", "person_id")
+    )
+    page = Paginator(suggestions, 50).get_page(request.GET.get("page"))
+    return render(request, "papers/mixed.html", {"page": page})
+
+
+def person_page_context(
+    request: HttpRequest, person: Person, form: AssignForm | None = None
+) -> dict:
+    """Everything the person page shows; also used to re-render it with a bound form."""
+    entries = selectors.person_entries(person)
+    pending = assignment_selectors.open_moves_from(person)
+    split = assignment_selectors.suggested_split(
+        person, entries, defer_above=assignment_selectors.INLINE_MAX_ENTRIES
+    )
+    group_of = {i: g.number for g in split.groups for i in g.authorship_ids}
+    for entry in entries:
+        entry.pending_move = pending.get(entry.pk)
+        entry.group = group_of.get(entry.pk) if len(split.groups) > 1 else None
+    preview = getattr(request, "preview", None)
+    page_url = selectors.person_url(person.pk, preview.name if preview else None)
+    # Proposals are made on the current data; a preview's pages are for looking.
+    can_propose = preview is None and assignment_selectors.user_can_propose(request.user)
+    preselected: set[str] = set()
+    if form is not None and form.is_bound:
+        preselected = set(form.data.getlist("authorships"))
+    elif select := request.GET.get("select", ""):
+        preselected = set(select.split(","))
+    rows = [
+        e.row(person_name=person.name, selectable=can_propose, checked=str(e.pk) in preselected)
+        for e in entries
+    ]
+    return {
+        "rows": rows,
+        "person": person,
+        "page_url": page_url,
+        "suggestion_url": page_url + "suggestion/",
+        "people_prefix": selectors.people_prefix(preview.name if preview else None),
+        "preview": preview,
+        "other_names": [
+            n
+            for n in person.name_variants.order_by("last", "first")
+            if f"{n.first} {n.last}".strip() != person.name
+        ],
+        "entries": entries,
+        "split": split,
+        "pending_count": len(pending),
+        "incoming_count": assignment_selectors.open_moves_to(person),
+        "can_propose": can_propose,
+        "form": form or AssignForm(person=person),
+        "draft": assignment_selectors.draft_for_user(request.user) if can_propose else None,
+        "preselected": preselected,
+    }
+
+
+def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404(f"No person {person_id}")
+    context = person_page_context(request, person)
+    # htmx re-fetches the list after a move (event "changeset-changed").
+    template = "papers/person_detail.html#papers" if request.htmx else "papers/person_detail.html"
+    return render(request, template, context)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+    """A verified person, at the Anthology's path /people/<id>/."""
+    return _person_page(request, person_id)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_unverified(request: HttpRequest, slug: str) -> HttpResponse:
+    """An unverified person, at /people/<slug>/unverified/."""
+    return _person_page(request, f"{slug}/unverified")
+
+
+def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404(f"No person {person_id}")
+    entries = selectors.person_entries(person)
+    preview = getattr(request, "preview", None)
+    page_url = selectors.person_url(person.pk, preview.name if preview else None)
+    context = {
+        "person": person,
+        "split": assignment_selectors.suggested_split(person, entries),
+        "page_url": page_url,
+        "suggestion_url": page_url + "suggestion/",
+        "can_propose": preview is None and assignment_selectors.user_can_propose(request.user),
+    }
+    if request.htmx:
+        return render(request, "papers/person_detail.html#suggestions", context)
+    return render(request, "papers/person_suggestion.html", context)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
+    """The suggested split of a page, computed now when none is stored (it can take a while)."""
+    return _suggestion_page(request, person_id)
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_unverified_suggestion(request: HttpRequest, slug: str) -> HttpResponse:
+    return _suggestion_page(request, f"{slug}/unverified")

@@ -1,3 +1,378 @@
-"""drafting services (see assignments.services)."""
+"""Drafting: a reviewer builds a change set of moves (and new persons), then submits it.
 
-__all__: list[str] = []
+A reviewer has at most one draft; it lives in the database, so it survives reloads, logouts and
+second tabs, and collects moves from as many person pages as the reviewer visits. Every function
+is one transaction: on a ValidationError nothing of the call is saved.
+
+Errors are `ValidationError`s keyed by the assign form's field names where one field is at
+fault ("authorships", "to_person", "orcid", "person_id", ...), so views can show each message
+next to its field.
+"""
+
+import re
+from collections.abc import Iterable
+
+from acl_anthology.people import Name
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from slugify import slugify
+
+from assignments.models import ChangeSet, Move, NewPerson
+from papers.models import Authorship, Person
+from papers.orcid import orcid_clean
+
+__all__ = [
+    "changeset_get_or_create_draft",
+    "changeset_submit",
+    "changeset_update_note",
+    "move_remove",
+    "moves_add",
+    "moves_add_to_new_person",
+    "newperson_create",
+    "person_id_propose",
+    "person_id_taken",
+]
+
+# A move still "in flight": it blocks other proposals for the same author entry.
+OPEN_CHANGESET_STATUSES = (ChangeSet.Status.DRAFT, ChangeSet.Status.SUBMITTED)
+OPEN_MOVE_STATUSES = (Move.Status.PENDING, Move.Status.APPROVED)
+
+PERSON_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _locked_draft(changeset: ChangeSet) -> ChangeSet:
+    """Re-read the change set under a row lock; only drafts can be edited."""
+    locked = ChangeSet.objects.select_for_update().filter(pk=changeset.pk).first()
+    if locked is None:
+        raise ValidationError("This change set no longer exists.", code="changeset_missing")
+    if locked.status != ChangeSet.Status.DRAFT:
+        raise ValidationError(
+            f"Change set {locked.pk} is {locked.get_status_display().lower()}, not a draft: "
+            "it can no longer be edited.",
+            code="changeset_not_draft",
+        )
+    return locked
+
+
+def _touch(changeset: ChangeSet) -> None:
+    changeset.save(update_fields=["updated_at"])
+
+
+def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
+    """The user's open draft, created on first use (one draft per reviewer)."""
+    with transaction.atomic():
+        # Lock the user row so two tabs proposing at once do not create two drafts.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        draft = (
+            ChangeSet.objects.filter(created_by=user, status=ChangeSet.Status.DRAFT)
+            .order_by("-created_at")
+            .first()
+        )
+        if draft is None:
+            draft = ChangeSet.objects.create(created_by=user)
+        return draft
+
+
+def person_id_taken(person_id: str) -> bool:
+    """An existing person, or a new person proposed by an open change set, has this id."""
+    return (
+        Person.objects.filter(pk=person_id).exists()
+        or NewPerson.objects.filter(
+            person_id=person_id, changeset__status__in=OPEN_CHANGESET_STATUSES
+        ).exists()
+    )
+
+
+def person_id_propose(*, first_name: str, last_name: str, degree: str = "", orcid: str = "") -> str:
+    """A free verified-person id by the Anthology's rules (`PersonIndex.generate_person_id`).
+
+    The name's slug; if taken, slug plus the degree institution; if taken, slug plus the ORCID's
+    last four characters. ValidationError when all of them are taken (the reviewer then types one).
+    """
+    slug = Name(first_name or None, last_name).slugify()
+    if not slug:
+        raise ValidationError({"last_name": "Enter a last name to propose an id from."})
+    candidates = [slug]
+    if institution := slugify(degree):
+        candidates.append(f"{slug}-{institution}")
+    if orcid:
+        candidates.append(f"{slug}-{orcid[-4:].lower()}")
+    for candidate in candidates:
+        if not person_id_taken(candidate):
+            return candidate
+    raise ValidationError(
+        {
+            "person_id": f"The ids {', '.join(candidates)} are all taken. Add the degree "
+            "institution or an ORCID iD, or type an id yourself."
+        }
+    )
+
+
+def newperson_create(
+    *,
+    changeset: ChangeSet,
+    first_name: str,
+    last_name: str,
+    orcid: str = "",
+    degree: str = "",
+    comment: str = "",
+    person_id: str | None = None,
+) -> NewPerson:
+    """Propose a new verified person in a draft; the id is proposed when not given."""
+    first_name, last_name = first_name.strip(), last_name.strip()
+    degree, comment = degree.strip(), comment.strip()
+    errors: dict[str, str] = {}
+    if not last_name:
+        errors["last_name"] = "A new person needs a last name."
+    try:
+        orcid = orcid_clean(orcid)
+    except ValidationError as e:
+        errors["orcid"] = e.messages[0]
+        orcid = ""
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        if orcid:
+            holder = Person.objects.filter(orcid=orcid).values_list("pk", flat=True).first()
+            if holder is not None:
+                raise ValidationError(
+                    {
+                        "orcid": f"ORCID iD {orcid} already belongs to {holder}: assign the papers "
+                        "to that person instead."
+                    }
+                )
+            pending = NewPerson.objects.filter(
+                orcid=orcid, changeset__status__in=OPEN_CHANGESET_STATUSES
+            ).first()
+            if pending is not None:
+                raise ValidationError(
+                    {
+                        "orcid": f"ORCID iD {orcid} is already proposed for the new person "
+                        f"{pending.person_id} (change set {pending.changeset_id})."
+                    }
+                )
+        if person_id:
+            person_id = person_id.strip().lower()
+            if not PERSON_ID_RE.fullmatch(person_id):
+                raise ValidationError(
+                    {
+                        "person_id": "An id is lower-case letters and digits joined by hyphens, "
+                        "like jane-doe or jane-doe-cmu."
+                    }
+                )
+            if person_id_taken(person_id):
+                raise ValidationError(
+                    {"person_id": f"The id {person_id} is taken; choose another one."}
+                )
+        else:
+            person_id = person_id_propose(
+                first_name=first_name, last_name=last_name, degree=degree, orcid=orcid
+            )
+        # Two reviewers proposing the same new id at once: the second waits here, then sees
+        # the first one's row and is refused.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"person-id:{person_id}"])
+        if person_id_taken(person_id):
+            raise ValidationError({"person_id": f"The id {person_id} was just taken; try again."})
+        new_person = NewPerson.objects.create(
+            changeset=changeset,
+            person_id=person_id,
+            first_name=first_name,
+            last_name=last_name,
+            orcid=orcid,
+            degree=degree,
+            comment=comment,
+        )
+        _touch(changeset)
+        return new_person
+
+
+def _entry_label(authorship: Authorship) -> str:
+    role = "" if authorship.role == Authorship.Role.AUTHOR else f" ({authorship.role})"
+    return f"{authorship.item_id}{role}"
+
+
+def moves_add(
+    *,
+    changeset: ChangeSet,
+    authorships: Iterable[Authorship],
+    to_person: Person | None = None,
+    to_new_person: NewPerson | None = None,
+) -> list[Move]:
+    """Propose moving each author entry to `to_person` or to a new person of this change set."""
+    ids = sorted({a.pk for a in authorships})
+    if not ids:
+        raise ValidationError({"authorships": "Select at least one paper to assign."})
+    if (to_person is None) == (to_new_person is None):
+        raise ValidationError({"to_person": "Choose one person to assign the papers to."})
+
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        if to_person is not None:
+            target = Person.objects.filter(pk=to_person.pk).first()
+            if target is None:
+                raise ValidationError(
+                    {"to_person": f"There is no person with the id {to_person.pk}."}
+                )
+            target_id = target.pk
+        else:
+            assert to_new_person is not None
+            if not NewPerson.objects.filter(pk=to_new_person.pk, changeset=changeset).exists():
+                raise ValidationError(
+                    {"to_person": "That new person belongs to another change set."}
+                )
+            target_id = to_new_person.person_id
+
+        # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
+        entries = list(
+            Authorship.objects.select_for_update().filter(pk__in=ids).order_by("item_id", "pk")
+        )
+        problems: list[str] = []
+        if len(entries) != len(ids):
+            problems.append(
+                f"{len(ids) - len(entries)} of the selected entries no longer exist "
+                "(re-imported?). Reload the page."
+            )
+        # An unverified person is reached by name alone (no id on the entry), so only entries
+        # printed with that name can go there.
+        unverified_slug = (
+            target_id.removesuffix("/unverified") if target_id.endswith("/unverified") else None
+        )
+        for entry in entries:
+            if entry.person_id == target_id:
+                problems.append(f"{_entry_label(entry)} already belongs to {target_id}.")
+            elif unverified_slug is not None and (
+                Name(entry.first or None, entry.last).slugify() != unverified_slug
+            ):
+                problems.append(
+                    f"{_entry_label(entry)} is printed as “{entry.printed_name}”: the unverified "
+                    f"page {target_id} only collects entries printed with its name. Choose a "
+                    "verified person or create a new one."
+                )
+        open_moves = (
+            Move.objects.filter(
+                authorship_id__in=ids,
+                status__in=OPEN_MOVE_STATUSES,
+                changeset__status__in=OPEN_CHANGESET_STATUSES,
+            )
+            .select_related("changeset__created_by", "to_new_person")
+            .order_by("item_id")
+        )
+        for move in open_moves:
+            where = (
+                "your change set"
+                if move.changeset_id == changeset.pk
+                else f"change set {move.changeset_id} by {move.changeset.created_by}"
+                f" ({move.changeset.status})"
+            )
+            problems.append(
+                f"{move.item_id} is already moved to {move.target_id} in {where}; "
+                "remove that move first."
+            )
+        if problems:
+            raise ValidationError({"authorships": problems})
+
+        moves = Move.objects.bulk_create(
+            [
+                Move(
+                    changeset=changeset,
+                    authorship=entry,
+                    item_id=entry.item_id,
+                    role=entry.role,
+                    position=entry.position,
+                    from_person_id=entry.person_id,
+                    to_person_id=target_id if to_person is not None else None,
+                    to_new_person=to_new_person,
+                )
+                for entry in entries
+            ]
+        )
+        _touch(changeset)
+        return moves
+
+
+def moves_add_to_new_person(
+    *,
+    changeset: ChangeSet,
+    authorships: Iterable[Authorship],
+    first_name: str,
+    last_name: str,
+    orcid: str = "",
+    degree: str = "",
+    comment: str = "",
+    person_id: str | None = None,
+) -> list[Move]:
+    """Create a new person and move the entries to it, together or not at all."""
+    authorships = list(authorships)
+    if not authorships:
+        raise ValidationError({"authorships": "Select at least one paper to assign."})
+    with transaction.atomic():
+        new_person = newperson_create(
+            changeset=changeset,
+            first_name=first_name,
+            last_name=last_name,
+            orcid=orcid,
+            degree=degree,
+            comment=comment,
+            person_id=person_id,
+        )
+        return moves_add(changeset=changeset, authorships=authorships, to_new_person=new_person)
+
+
+def move_remove(*, changeset: ChangeSet, move: Move) -> None:
+    """Take a move out of a draft; a new person left without moves goes too."""
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        move = Move.objects.filter(pk=move.pk, changeset=changeset).first()
+        if move is None:
+            raise ValidationError("That move is not in this change set (already removed?).")
+        new_person_id = move.to_new_person_id
+        move.delete()
+        if (
+            new_person_id is not None
+            and not Move.objects.filter(to_new_person_id=new_person_id).exists()
+        ):
+            NewPerson.objects.filter(pk=new_person_id).delete()
+        _touch(changeset)
+
+
+def changeset_update_note(*, changeset: ChangeSet, note: str) -> ChangeSet:
+    """Set the draft's note for the maintainer who reviews it."""
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        changeset.note = note.strip()
+        changeset.save(update_fields=["note", "updated_at"])
+        return changeset
+
+
+def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+    """Send a draft to the maintainers; refuses an empty draft or moves made stale by an apply."""
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        if changeset.created_by_id != user.pk:
+            raise ValidationError("Only the reviewer who wrote a change set can submit it.")
+        moves = list(
+            changeset.moves.select_related("authorship").order_by("item_id", "role", "position")
+        )
+        if not moves:
+            raise ValidationError("The change set is empty: assign some papers first.")
+        stale = [
+            f"{m.item_id}: now belongs to {m.authorship.person_id}, not {m.from_person_id}"
+            if m.authorship is not None
+            else f"{m.item_id}: the entry no longer exists"
+            for m in moves
+            if m.authorship is None or m.authorship.person_id != m.from_person_id
+        ]
+        if stale:
+            raise ValidationError(
+                ["These moves are out of date; remove them and propose again:", *stale]
+            )
+        changeset.status = ChangeSet.Status.SUBMITTED
+        changeset.submitted_at = timezone.now()
+        changeset.save(update_fields=["status", "submitted_at", "updated_at"])
+        return changeset

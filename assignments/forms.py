@@ -1,0 +1,83 @@
+"""Forms parse and shape input; the rules (ids, ORCIDs, conflicts) live in the services."""
+
+from django import forms
+
+from papers.models import Authorship, Person
+
+
+class AssignForm(forms.Form):
+    """Assign the selected entries of one person page to an existing or a new person."""
+
+    TARGET_CHOICES = [("person", "An existing person"), ("new", "A new person")]
+
+    from_person = forms.CharField(widget=forms.HiddenInput)
+    authorships = forms.ModelMultipleChoiceField(
+        queryset=Authorship.objects.none(),
+        required=False,
+        error_messages={
+            "invalid_choice": "Some selected papers are no longer on this page; reload it.",
+            "invalid_pk_value": "Some selected papers are no longer on this page; reload it.",
+        },
+    )
+    target = forms.ChoiceField(
+        choices=TARGET_CHOICES, initial="person", widget=forms.RadioSelect, label="Assign to"
+    )
+    to_person = forms.CharField(
+        required=False,
+        label="Person id",
+        max_length=160,
+        help_text="Search by name above, or type the id (e.g. yang-liu-ict).",
+    )
+    first_name = forms.CharField(required=False, label="First name")
+    last_name = forms.CharField(required=False, label="Last name")
+    orcid = forms.CharField(required=False, label="ORCID iD", max_length=60)
+    degree = forms.CharField(
+        required=False, label="Degree institution", help_text="Where they got their PhD."
+    )
+    comment = forms.CharField(
+        required=False,
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown to tell namesakes apart, e.g. “Renmin University, LLM compression”.",
+    )
+    person_id = forms.CharField(
+        required=False, label="Id", max_length=160, help_text="Leave empty to use the proposal."
+    )
+
+    def __init__(self, *args, person: Person, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["from_person"].initial = person.pk
+        # A new person most often keeps the page's name.
+        self.fields["first_name"].initial = person.first_name
+        self.fields["last_name"].initial = person.last_name
+        # Only entries of this page can be selected on it.
+        self.fields["authorships"].queryset = Authorship.objects.filter(person=person)
+
+    def clean_to_person(self) -> Person | None:
+        value = self.cleaned_data["to_person"].strip()
+        if self.cleaned_data.get("target") != "person":
+            return None
+        if not value:
+            raise forms.ValidationError("Choose the person to assign the papers to.")
+        person = Person.objects.filter(pk=value.removeprefix("/people/").strip("/")).first()
+        if person is None:
+            raise forms.ValidationError(f"There is no person with the id “{value}”.")
+        return person
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("authorships") and "authorships" not in self.errors:
+            self.add_error("authorships", "Select at least one paper to assign.")
+        if data.get("target") == "new" and not (data.get("last_name") or "").strip():
+            self.add_error("last_name", "A new person needs a last name.")
+        return data
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note for the maintainer",
+        max_length=5000,
+    )

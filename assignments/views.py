@@ -1,0 +1,194 @@
+"""Reviewers' drafting: assign entries from person pages, look after the draft, submit it."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from assignments import selectors, services
+from assignments.forms import AssignForm, NoteForm
+from assignments.models import ChangeSet, Move
+from papers.models import Person
+from papers.orcid import orcid_normalize
+from papers.selectors import person_url
+from papers.views import person_page_context
+
+CHANGED_EVENT = "changeset-changed"
+
+
+def _require_proposer(request: HttpRequest) -> None:
+    if not selectors.user_can_propose(request.user):
+        raise PermissionDenied("Proposing changes needs a reviewer account.")
+
+
+@require_POST
+def assign(request: HttpRequest) -> HttpResponse:
+    """Record the selected entries' move in the reviewer's draft (created on first use)."""
+    _require_proposer(request)
+    person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
+    form = AssignForm(request.POST, person=person)
+    moves: list[Move] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        draft = services.changeset_get_or_create_draft(user=request.user)
+        try:
+            if data["target"] == "new":
+                moves = services.moves_add_to_new_person(
+                    changeset=draft,
+                    authorships=data["authorships"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    orcid=data["orcid"],
+                    degree=data["degree"],
+                    comment=data["comment"],
+                    person_id=data["person_id"] or None,
+                )
+            else:
+                moves = services.moves_add(
+                    changeset=draft, authorships=data["authorships"], to_person=data["to_person"]
+                )
+        except ValidationError as e:
+            form.add_error(None, e)
+
+    if not moves:
+        context = person_page_context(request, person, form)
+        template = (
+            "papers/person_detail.html#assign" if request.htmx else "papers/person_detail.html"
+        )
+        return render(request, template, context)
+
+    target = moves[0].target_id
+    message = (
+        f"Added {len(moves)} move{'s' if len(moves) != 1 else ''} to {target} to your change set."
+    )
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(person_url(person.pk))
+    context = person_page_context(request, person)
+    context["assign_message"] = message
+    response = render(request, "papers/person_detail.html#assign", context)
+    return trigger_client_event(response, CHANGED_EVENT)
+
+
+@require_GET
+def propose_id(request: HttpRequest) -> HttpResponse:
+    """The id a new person would get, shown live under the new-person fields."""
+    _require_proposer(request)
+    error, proposal = "", ""
+    last = request.GET.get("last_name", "").strip()
+    if last:
+        try:
+            proposal = services.person_id_propose(
+                first_name=request.GET.get("first_name", "").strip(),
+                last_name=last,
+                degree=request.GET.get("degree", ""),
+                orcid=orcid_normalize(request.GET.get("orcid", "")),
+            )
+        except ValidationError as e:
+            error = " ".join(e.messages)
+    return render(request, "assignments/proposed_id.html", {"proposal": proposal, "error": error})
+
+
+def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> dict:
+    draft = selectors.draft_for_user(request.user)
+    groups: dict[str, list[Move]] = defaultdict(list)
+    new_persons = {}
+    if draft is not None:
+        moves = draft.moves.select_related(
+            "authorship__paper", "authorship__volume", "to_person", "to_new_person"
+        ).order_by("to_new_person_id", "to_person_id", "item_id")
+        for move in moves:
+            groups[move.target_id].append(move)
+            if move.to_new_person is not None:
+                new_persons[move.target_id] = move.to_new_person
+    past = (
+        ChangeSet.objects.filter(created_by=request.user)
+        .exclude(status=ChangeSet.Status.DRAFT)
+        .order_by("-submitted_at", "-pk")[:20]
+    )
+    return {
+        "draft": draft,
+        "groups": [
+            {"target": t, "moves": ms, "new_person": new_persons.get(t)} for t, ms in groups.items()
+        ],
+        "move_count": sum(len(ms) for ms in groups.values()),
+        "note_form": note_form or NoteForm(initial={"note": draft.note if draft else ""}),
+        "past": past,
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def changeset_draft(request: HttpRequest) -> HttpResponse:
+    """The reviewer's draft: its moves by target person, the note, submit."""
+    _require_proposer(request)
+    template = (
+        "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
+    )
+    return render(request, template, _draft_context(request))
+
+
+def _after_draft_change(request: HttpRequest, message: str = "", error: str = "") -> HttpResponse:
+    if not request.htmx:
+        if message:
+            messages.success(request, message)
+        if error:
+            messages.error(request, error)
+        return redirect("assignments:draft")
+    context = _draft_context(request)
+    context.update(draft_message=message, draft_error=error)
+    response = render(request, "assignments/changeset.html#changeset", context)
+    return trigger_client_event(response, CHANGED_EVENT)
+
+
+@require_POST
+def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
+    _require_proposer(request)
+    draft = selectors.draft_for_user(request.user)
+    # Only moves of the user's own draft can be found here.
+    move = get_object_or_404(Move, pk=move_id, changeset=draft) if draft else None
+    if move is None:
+        return _after_draft_change(request, error="You have no draft change set.")
+    try:
+        services.move_remove(changeset=draft, move=move)
+    except ValidationError as e:
+        return _after_draft_change(request, error=" ".join(e.messages))
+    return _after_draft_change(request, message=f"Removed the move of {move.item_id}.")
+
+
+@require_POST
+def note_update(request: HttpRequest) -> HttpResponse:
+    _require_proposer(request)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _after_draft_change(request, error=" ".join(form.errors.get("note", [])))
+    draft = services.changeset_get_or_create_draft(user=request.user)
+    try:
+        services.changeset_update_note(changeset=draft, note=form.cleaned_data["note"])
+    except ValidationError as e:
+        return _after_draft_change(request, error=" ".join(e.messages))
+    return _after_draft_change(request, message="Note saved.")
+
+
+@require_POST
+def submit(request: HttpRequest) -> HttpResponse:
+    _require_proposer(request)
+    draft = selectors.draft_for_user(request.user)
+    if draft is None:
+        return _after_draft_change(request, error="You have no draft change set to submit.")
+    note_form = NoteForm(request.POST)
+    try:
+        # The note box sits next to the submit button: what is typed there goes with it.
+        if "note" in request.POST and note_form.is_valid():
+            services.changeset_update_note(changeset=draft, note=note_form.cleaned_data["note"])
+        services.changeset_submit(changeset=draft, user=request.user)
+    except ValidationError as e:
+        return _after_draft_change(request, error=" ".join(e.messages))
+    return _after_draft_change(
+        request, message=f"Change set {draft.pk} is submitted for review. Thank you!"
+    )

@@ -1,0 +1,152 @@
+"""Server time of the pages reviewers use most, on whatever data the database holds.
+
+    python bench/pages.py [--reps 200] [--searches 300]
+
+Load the full data first (`python manage.py import_anthology /tmp/data/acl-anthology-2025-05/data`).
+Requests go through Django's test Client in-process (no network), so the figures are the
+server's time: URL routing, middleware, queries and template rendering. Prints p50/p95 for
+- the person page with the most entries, for a visitor and for a logged-in reviewer,
+- search over all persons (full page and the htmx partial), for real names, typos and prefixes.
+Everything the script writes (a reviewer account) is rolled back.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from papers.models import Authorship, Person, PersonName  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95, ordered[-1]
+
+
+CPU: list[float] = []  # this process's CPU time per request, next to the wall-clock samples
+
+
+def timed(client: Client, url: str, **headers) -> float:
+    cpu = time.process_time()
+    start = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - start) * 1000
+    CPU.append((time.process_time() - cpu) * 1000)
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: HTTP {response.status_code}")
+    return elapsed
+
+
+def report(label: str, samples: list[float], target: float | None = None) -> None:
+    """Wall-clock server time; "cpu" is the Python side alone (not PostgreSQL), which shows
+    how much of a slow figure is a busy machine rather than the page."""
+    cpu_p50, cpu_p95, _ = percentiles(CPU[-len(samples) :])
+    p50, p95, worst = percentiles(samples)
+    verdict = "" if target is None else ("  OK" if p95 <= target else f"  OVER {target:.0f} ms")
+    print(
+        f"{label:<48} n={len(samples):<4} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+        f"max {worst:6.1f} ms  (cpu p50 {cpu_p50:5.1f} p95 {cpu_p95:5.1f}){verdict}"
+    )
+
+
+def typo(name: str, rng: random.Random) -> str:
+    if len(name) < 5:
+        return name
+    i = rng.randrange(1, len(name) - 2)
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=200, help="requests per person-page case")
+    parser.add_argument("--searches", type=int, default=300, help="search queries per case")
+    args = parser.parse_args()
+
+    person = Person.objects.order_by("-item_count").first()
+    if person is None:
+        raise SystemExit("The database has no persons: run manage.py import_anthology first.")
+    entries = Authorship.objects.filter(person=person).count()
+    print(
+        f"{Person.objects.count()} persons, {PersonName.objects.count()} names, "
+        f"{Authorship.objects.count()} author/editor entries"
+    )
+    print(f"Largest page: {person.pk} ({entries} entries)")
+    print(
+        f"Load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs\n"
+    )
+    url = f"/people/{person.pk}/"
+
+    with transaction.atomic():
+        anonymous = Client()
+        reviewer = Client()
+        user = User.objects.create_user("bench-reviewer", password="x")
+        user.groups.add(Group.objects.get_or_create(name="reviewer")[0])
+        reviewer.force_login(user)
+
+        for client in (anonymous, reviewer):
+            for _ in range(5):
+                timed(client, url)
+        with CaptureQueriesContext(connection) as queries:
+            reviewer.get(url)
+        print(f"person page queries (reviewer): {len(queries)}")
+        report("person page, largest, visitor", [timed(anonymous, url) for _ in range(args.reps)])
+        report(
+            "person page, largest, reviewer",
+            [timed(reviewer, url) for _ in range(args.reps)],
+            target=150,
+        )
+        report(
+            "person page partial (htmx refresh), reviewer",
+            [timed(reviewer, url, HX_Request="true") for _ in range(args.reps)],
+        )
+
+        rng = random.Random(4)
+        names = list(PersonName.objects.order_by("?").values_list("first", "last")[: args.searches])
+        exact = [f"{f} {la}".strip() for f, la in names]
+        cases = {
+            "exact names": exact,
+            "typos": [typo(q, rng) for q in exact],
+            "prefixes (as typed)": [q[: max(3, len(q) // 2)] for q in exact],
+            "lower-case, no accents": [q.lower() for q in exact],
+        }
+        for q in exact[:10]:
+            anonymous.get("/search/", {"q": q})
+        with CaptureQueriesContext(connection) as queries:
+            anonymous.get("/search/", {"q": exact[0]})
+        print(f"search queries: {len(queries)}\n")
+        everything: list[float] = []
+        for label, queries_ in cases.items():
+            samples = [
+                timed(anonymous, f"/search/?{urlencode({'q': q})}", HX_Request="true")
+                for q in queries_
+            ]
+            everything += samples
+            report(f"search partial, {label}", samples)
+        report("search partial, all cases", everything, target=100)
+        report(
+            "search full page, exact names",
+            [timed(anonymous, f"/search/?{urlencode({'q': q})}") for q in exact],
+            target=100,
+        )
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""Reads behind the person pages and search; each a fixed number of queries whatever the size."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import Case, F, FloatField, Max, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from papers.models import Authorship, Person, PersonName
+from papers.names import normalize_name
+from papers.orcid import orcid_normalize
+
+
+def people_prefix(preview_name: str | None = None) -> str:
+    """Where person pages live: /people/, or /previews/<name>/people/ inside a preview."""
+    return f"/previews/{preview_name}/people/" if preview_name else "/people/"
+
+
+def person_url(person_id: str, preview_name: str | None = None) -> str:
+    """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/)."""
+    return f"{people_prefix(preview_name)}{person_id}/"
+
+
+@dataclass
+class Coauthor:
+    name: str
+    person_id: str
+
+    @property
+    def url(self) -> str:
+        return person_url(self.person_id)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One author/editor entry of the page's person, with what the page shows about it.
+
+    Built from `values()` rows, not model instances: a page can hold a thousand of them.
+    """
+
+    pk: int
+    item_id: str
+    role: str
+    position: int
+    first: str
+    last: str
+    affiliation: str
+    explicit_orcid: str
+    title: str  # the paper's, or the volume's for a volume editor
+    abstract: str
+    year: int | None
+    venue_ids: list[str]
+    booktitle: str
+    coauthors: list[Coauthor] = field(default_factory=list)
+    pending_move: object | None = None  # assignments.models.Move, set by the view
+    group: int | None = None  # index of the suggested group it falls in, 1-based
+
+    @property
+    def printed_name(self) -> str:
+        return f"{self.first} {self.last}".strip()
+
+    @property
+    def venue(self) -> str:
+        return ", ".join(self.venue_ids)
+
+    @property
+    def url(self) -> str:
+        return f"https://aclanthology.org/{self.item_id}/"
+
+    def row(self, *, person_name: str, selectable: bool, checked: bool) -> dict:
+        """What the page's list shows, flattened: dict lookups are the cheap ones in templates,
+        which matters on a page with a thousand rows."""
+        move = self.pending_move
+        printed = self.printed_name
+        return {
+            "pk": self.pk,
+            "title": self.title,
+            "url": self.url,
+            "year": self.year or "",
+            "venue": self.venue,
+            "item_id": self.item_id,
+            "is_editor": self.role == Authorship.Role.EDITOR,
+            "group": self.group,
+            "coauthors": self.coauthors,
+            "affiliation": self.affiliation,
+            "printed": "" if printed == person_name else printed,
+            "abstract": self.abstract,
+            "pending": {
+                "target": move.target_id,
+                "changeset": move.changeset_id,
+                "by": move.changeset.created_by.get_username(),
+                "status": move.changeset.status,
+            }
+            if move is not None
+            else None,
+            "disabled": move is not None or not selectable,
+            "checked": checked and move is None and selectable,
+        }
+
+
+def person_entries(person: Person) -> list[Entry]:
+    """Every entry of the person, newest first, with coauthors (co-editors for editors)."""
+    values = (
+        Authorship.objects.filter(person=person)
+        .order_by(
+            Coalesce("paper__year", "volume__year").desc(nulls_last=True),
+            F("item_id").desc(),
+            "role",
+        )
+        .values_list(
+            "id",
+            "item_id",
+            "role",
+            "position",
+            "first",
+            "last",
+            "affiliation",
+            "explicit_orcid",
+            "paper_id",
+            "paper__title",
+            "paper__abstract",
+            "paper__year",
+            "paper__venue_ids",
+            "paper__booktitle",
+            "volume__title",
+            "volume__year",
+            "volume__venue_ids",
+        )
+    )
+    entries = []
+    for (
+        pk,
+        item_id,
+        role,
+        position,
+        first,
+        last,
+        affiliation,
+        orcid,
+        paper_id,
+        title,
+        abstract,
+        year,
+        venues,
+        booktitle,
+        volume_title,
+        volume_year,
+        volume_venues,
+    ) in values:
+        on_paper = paper_id is not None
+        entries.append(
+            Entry(
+                pk=pk,
+                item_id=item_id,
+                role=role,
+                position=position,
+                first=first,
+                last=last,
+                affiliation=affiliation,
+                explicit_orcid=orcid,
+                title=title if on_paper else volume_title,
+                abstract=abstract if on_paper else "",
+                year=(year or volume_year) if on_paper else volume_year,
+                venue_ids=(venues if on_paper else volume_venues) or [],
+                booktitle=booktitle if on_paper else volume_title,
+            )
+        )
+    if not entries:
+        return entries
+    others: dict[tuple[str, str], list[Coauthor]] = defaultdict(list)
+    own = {e.pk for e in entries}
+    rows = (
+        Authorship.objects.filter(item_id__in={e.item_id for e in entries})
+        .order_by("item_id", "role", "position")
+        .values_list("pk", "item_id", "role", "first", "last", "person_id")
+    )
+    for pk, item_id, role, first, last, person_id in rows:
+        if pk not in own:
+            others[(item_id, role)].append(Coauthor(f"{first} {last}".strip(), person_id))
+    for entry in entries:
+        entry.coauthors = others.get((entry.item_id, entry.role), [])
+    return entries
+
+
+def _word_boost(query: str) -> Case:
+    """Trigrams alone rank "Mengxin Zheng" level with "Zhengxin Yang" for "zhengxin" (the
+    letters are all there); whole words and word starts as typed decide between them."""
+    starts_word = Q(normalized__startswith=query) | Q(normalized__contains=f" {query}")
+    whole_word = (
+        Q(normalized__startswith=f"{query} ")
+        | Q(normalized__endswith=f" {query}")
+        | Q(normalized__contains=f" {query} ")
+    )
+    return Case(
+        When(normalized=query, then=Value(1.0)),
+        When(whole_word, then=Value(0.6)),
+        When(starts_word, then=Value(0.3)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+
+
+@dataclass
+class SearchHit:
+    person: Person
+    matched_name: str  # the variant that matched, when not the canonical name
+    score: float
+
+
+def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
+    """Persons by any of their names: accent/case-insensitive, typo-tolerant, best first.
+
+    Names are stored transliterated and lower-cased (`normalize_name`, i.e. unaccented), and the
+    query gets the same treatment; `%>` (word similarity) then uses the trigram GIN index, so a
+    partial name ("peiyu l") or a typo ("peiyu lui") still finds the page.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    normalized = normalize_name("", query)
+    hits: dict[str, SearchHit] = {}
+    # An exact id or ORCID iD goes first.
+    exact = Q(pk=query) | Q(pk=f"{query}/unverified")
+    orcid = orcid_normalize(query)
+    if len(orcid) == 19:
+        exact |= Q(orcid=orcid)
+    for person in Person.objects.filter(exact):
+        hits[person.pk] = SearchHit(person, "", 2.0)
+    if normalized:
+        best = (
+            PersonName.objects.filter(normalized__trigram_word_similar=normalized)
+            .annotate(
+                score=TrigramWordSimilarity(normalized, "normalized") + _word_boost(normalized)
+            )
+            .values("person_id")
+            .annotate(best=Max("score"), items=Max("person__item_count"))
+            .order_by("-best", "-items", "person_id")[:limit]
+        )
+        scores = {row["person_id"]: row["best"] for row in best}
+        persons = Person.objects.in_bulk(list(scores))
+        matched = {
+            pid: (first, last)
+            for pid, first, last in PersonName.objects.filter(person_id__in=list(scores))
+            .annotate(score=TrigramWordSimilarity(normalized, "normalized"))
+            .order_by("person_id", "-score", "-is_canonical")
+            .distinct("person_id")
+            .values_list("person_id", "first", "last")
+        }
+        for pid, score in scores.items():
+            person = persons.get(pid)
+            if person is None or pid in hits:
+                continue
+            first, last = matched.get(pid, (person.first_name, person.last_name))
+            shown = f"{first} {last}".strip()
+            hits[pid] = SearchHit(person, "" if shown == person.name else shown, score)
+    ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.person.item_count, h.person.pk))
+    return ranked[:limit]

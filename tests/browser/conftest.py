@@ -1,0 +1,49 @@
+"""Browser tests: pytest-playwright driving Debian's chromium against pytest-django's live_server.
+
+Never `playwright install`: the browser is the system's `chromium`. Without it these tests are
+skipped, unless REQUIRE_BROWSER=1 (CI), where a missing browser fails them.
+"""
+
+import os
+import shutil
+
+import pytest
+
+# live_server runs in a thread of this process while Playwright's sync API keeps an event loop
+# running; Django's async-safety check would refuse the ORM calls the tests make for setup.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium")
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # Browser tests run last: each ends by flushing the database (live_server needs committed
+    # data), which would drop the roles other tests expect; pytest-playwright's parametrising
+    # otherwise pulls them ahead of pytest-django's transactional-last ordering.
+    items.sort(key=lambda item: "browser" in item.keywords)
+    if CHROMIUM or REQUIRE_BROWSER:
+        return
+    skip = pytest.mark.skip(reason="chromium is not installed (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM:
+        pytest.fail("REQUIRE_BROWSER=1 but there is no chromium on PATH")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

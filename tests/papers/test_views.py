@@ -1,0 +1,353 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
+
+from assignments import services
+from assignments.models import Suggestion
+from tests.factories import make_authorship, make_paper, make_person, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def checked_boxes(response) -> list[str]:
+    boxes = re.findall(
+        r'<input type="checkbox" name="authorships" value="(\d+)"[^>]*>', response.content.decode()
+    )
+    tags = re.findall(r'<input type="checkbox" name="authorships"[^>]*>', response.content.decode())
+    return [value for value, tag in zip(boxes, tags, strict=True) if "checked" in tag]
+
+
+def make_page(n_papers: int = 3, *, first: str = "Peiyu", last: str = "Liu"):
+    person = make_person(first=first, last=last)
+    coauthor = make_person(first="Wayne Xin", last="Zhao", verified=True)
+    papers = [
+        make_paper(
+            title=f"Compressing language models {i}",
+            authors=(person, coauthor),
+            year=2020 + i % 4,
+            abstract=f"Abstract number {i}.",
+        )
+        for i in range(n_papers)
+    ]
+    person.item_count = n_papers
+    person.first_year, person.last_year = 2020, 2020 + min(n_papers - 1, 3)
+    person.save()
+    return person, papers
+
+
+def test_unverified_person_page_lists_papers_with_coauthors(client):
+    person, papers = make_page()
+    response = client.get(f"/people/{person.pk}/")
+    assert response.status_code == 200
+    assertContains(response, "Compressing language models 2")
+    assertContains(response, "Abstract number 1.")
+    assertContains(response, "/people/wayne-xin-zhao-")  # coauthor link
+    assertContains(response, "unverified")
+    assert response.headers["Vary"].count("HX-Request") == 1
+    # anonymous visitors see no checkboxes to tick
+    assertContains(response, "with a reviewer account")
+
+
+def test_verified_person_url_and_unverified_url_do_not_mix(client):
+    verified = make_person(id="jane-doe", first="Jane", last="Doe", verified=True)
+    assert client.get(f"/people/{verified.pk}/").status_code == 200
+    assert client.get("/people/jane-doe/unverified/").status_code == 404
+    assert client.get("/people/nobody/").status_code == 404
+
+
+def test_person_page_htmx_gets_papers_partial(client):
+    person, _ = make_page()
+    with assertTemplateUsed("papers/person_detail.html#papers"):
+        response = client.get(f"/people/{person.pk}/", headers={"HX-Request": "true"})
+    assert b"<html" not in response.content
+    assertContains(response, 'id="papers"')
+
+
+def test_person_page_escapes_imported_strings(client):
+    person = make_person(id="xss/unverified", first="<script>alert(1)</script>", last="X")
+    evil = make_person(id="evil/unverified", first='"><svg onload=alert(2)>', last="Y")
+    make_paper(title="<img src=x onerror=alert(1)>", authors=(person, evil))
+    response = client.get(f"/people/{person.pk}/")
+    assertNotContains(response, "<svg onload")
+    assertContains(response, "&quot;&gt;&lt;svg onload=alert(2)&gt; Y")
+    assertNotContains(response, "<img src=x")
+    assertNotContains(response, "<script>alert(1)")
+    assertContains(response, "&lt;img src=x onerror=alert(1)&gt;")
+
+
+def test_person_page_shows_pending_moves_and_disables_them(client):
+    person, papers = make_page(2)
+    reviewer = make_user(roles=("reviewer",))
+    draft = services.changeset_get_or_create_draft(user=reviewer)
+    entry = papers[0].authorships.get(person=person)
+    services.moves_add(changeset=draft, authorships=[entry], to_person=make_person(id="liu-x"))
+    client.force_login(reviewer)
+    response = client.get(f"/people/{person.pk}/")
+    assertContains(response, "Proposed move to <strong>liu-x</strong>", html=False)
+    content = response.content.decode()
+    box = content[content.index(f'value="{entry.pk}"') :].split(">", 1)[0]
+    assert "disabled" in box
+    assertContains(response, "has <strong>1</strong> move")
+
+
+def test_person_page_shows_stored_suggestion_groups(client):
+    person, papers = make_page(4)
+    ids = [p.authorships.get(person=person).pk for p in papers]
+    Suggestion.objects.create(
+        person=person,
+        estimated_people=2.0,
+        mixed_score=0.9,
+        item_count=4,
+        clusters=[
+            {
+                "authorships": ids[:3],
+                "confidence": 0.87,
+                "evidence": {"coauthors": [["Wayne Xin Zhao", 3]], "years": [2020, 2022]},
+            },
+            {"authorships": ids[3:], "confidence": 0.6, "evidence": {"terms": ["parsing"]}},
+        ],
+    )
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get(f"/people/{person.pk}/")
+    assertContains(response, "confidence 87%")
+    assertContains(response, "Wayne Xin Zhao (3)")
+    assertContains(response, "2020–2022")
+    assertContains(response, f'data-select-ids="{ids[0]},{ids[1]},{ids[2]}"')
+    # the no-JS way to select a group pre-ticks its boxes
+    response = client.get(f"/people/{person.pk}/?select={ids[3]}")
+    assert checked_boxes(response) == [str(ids[3])]
+
+
+def test_person_page_without_clustering_says_so(client):
+    person, _ = make_page(3)
+    response = client.get(f"/people/{person.pk}/")
+    assertContains(response, "Suggested groups")
+    split = response.context["split"]
+    assert split.message or split.groups
+
+
+def test_person_page_query_count_does_not_grow_with_papers(client, django_assert_max_num_queries):
+    reviewer = make_user(roles=("reviewer",))
+    client.force_login(reviewer)
+    draft = services.changeset_get_or_create_draft(user=reviewer)
+    target = make_person(id="target-person", first="Tar", last="Get", verified=True)
+
+    def page_with_moves(n_papers: int, n_moves: int, name: str):
+        person, papers = make_page(n_papers, first=name, last="Page")
+        entries = [p.authorships.get(person=person) for p in papers[:n_moves]]
+        services.moves_add(changeset=draft, authorships=entries, to_person=target)
+        Suggestion.objects.create(
+            person=person,
+            clusters=[{"authorships": [e.pk for e in entries], "confidence": 0.5, "evidence": {}}],
+        )
+        return person
+
+    small = page_with_moves(2, 1, "Small")
+    with CaptureQueriesContext(connection) as small_queries:
+        client.get(f"/people/{small.pk}/")
+    big = page_with_moves(60, 30, "Big")
+    with django_assert_max_num_queries(len(small_queries)):
+        response = client.get(f"/people/{big.pk}/")
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 60
+    assert sum(1 for row in response.context["rows"] if row["pending"]) == 30
+
+
+def test_editor_entries_show_volume_and_role(client):
+    person = make_person(first="Eddie", last="Tor")
+    paper = make_paper(title="Some paper", authors=(make_person(),))
+    from papers.models import Authorship
+
+    Authorship.objects.create(
+        item_id=paper.volume_id,
+        volume=paper.volume,
+        paper=None,
+        role=Authorship.Role.EDITOR,
+        position=0,
+        first="Eddie",
+        last="Tor",
+        person=person,
+    )
+    response = client.get(f"/people/{person.pk}/")
+    assertContains(response, paper.volume.title)
+    assertContains(response, ">editor<")
+
+
+def test_search_finds_variants_accents_and_typos(client):
+    person = make_person(first="Zhengxin", last="Zhang", extra_names=(("Zhèngxīn", "Zhāng"),))
+    make_person(first="Wei", last="Wang")
+    for query in ["zhengxin zhang", "ZHENGXIN", "Zhèngxin Zhang", "zhengxni zhang"]:
+        response = client.get("/search/", {"q": query})
+        assert response.status_code == 200
+        pks = [h.person.pk for h in response.context["hits"]]
+        assert pks and pks[0] == person.pk, query
+
+
+def test_search_htmx_returns_results_partial_and_plain_get_full_page(client):
+    make_person(first="Peiyu", last="Liu")
+    with assertTemplateUsed("papers/search.html#results"):
+        response = client.get("/search/", {"q": "peiyu"}, headers={"HX-Request": "true"})
+    assert b"<html" not in response.content
+    assertContains(response, "Peiyu Liu")
+    response = client.get("/search/", {"q": "peiyu"})
+    assert b"<html" in response.content
+    assertContains(response, "Peiyu Liu")
+
+
+def test_search_shows_what_tells_namesakes_apart(client):
+    make_person(
+        id="peiyu-liu-ruc", first="Peiyu", last="Liu", verified=True, orcid="0000-0002-1825-0097"
+    )
+    response = client.get("/search/", {"q": "Peiyu Liu"})
+    assertContains(response, "0000-0002-1825-0097")
+    assertContains(response, "peiyu-liu-ruc")
+    assertContains(response, "verified")
+
+
+def test_search_query_count_is_fixed(client, django_assert_max_num_queries):
+    for i in range(30):
+        make_person(first="Yang", last=f"Liu{i}")
+    with django_assert_max_num_queries(4):
+        response = client.get("/search/", {"q": "yang liu"})
+    assert len(response.context["hits"]) == 25
+
+
+def test_mixed_queue_orders_by_score(client):
+    low = make_person(first="Low", last="Score")
+    high = make_person(first="High", last="Score")
+    Suggestion.objects.create(person=low, mixed_score=0.2, estimated_people=1.2)
+    Suggestion.objects.create(person=high, mixed_score=0.95, estimated_people=3.4)
+    response = client.get("/mixed/")
+    content = response.content.decode()
+    assert content.index("High Score") < content.index("Low Score")
+    assertContains(response, "3.4")
+
+
+def test_home_page_is_public(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assertContains(response, "Search")
+
+
+def test_person_page_handles_large_page(client):
+    person = make_person(first="Many", last="Papers")
+    paper = make_paper(authors=(person,))
+    make_authorship(paper=paper, person=make_person(), position=1)
+    response = client.get(f"/people/{person.pk}/")
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def fake_clustering(monkeypatch):
+    """A stand-in for assignments.clustering with the contract's shapes; records its input."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class Cluster:
+        signature_ids: list
+        confidence: float
+        evidence: dict
+
+    @dataclass
+    class BlockResult:
+        clusters: list
+        estimated_people: float
+        separations: list
+
+    seen = {}
+
+    def split_block(signatures, *, model, must_link=(), cannot_link=()):
+        seen["signatures"] = signatures
+        ids = [s["id"] for s in signatures]
+        return BlockResult(
+            clusters=[
+                Cluster(ids[:2], 0.8, {"venues": ["acl"], "years": [2020, 2021]}),
+                Cluster(ids[2:], 0.55, {"terms": ["speech"], "coauthors": ["Wayne Xin Zhao"]}),
+            ],
+            estimated_people=2.0,
+            separations=[{"clusters": [0, 1], "similarity": 0.1, "reason": "different venues"}],
+        )
+
+    fake = types.ModuleType("assignments.clustering")
+    fake.load_model = lambda path=None: object()
+    fake.split_block = split_block
+    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+    return seen
+
+
+def test_person_page_computes_split_on_demand_through_clustering_contract(client, fake_clustering):
+    """Without a stored suggestion the page calls assignments.clustering.split_block."""
+    person, papers = make_page(3, first="Split", last="Me")
+    response = client.get(f"/people/{person.pk}/")
+    split = response.context["split"]
+    assert split.source == "computed"
+    assert [len(g.authorship_ids) for g in split.groups] == [2, 1]
+    assertContains(response, "confidence 80%")
+    assertContains(response, "Wayne Xin Zhao")
+    assertContains(response, "Groups 1 and 2: different venues")
+    signature = fake_clustering["signatures"][0]
+    assert set(signature) >= {
+        "id", "paper_id", "title", "abstract", "year", "venue", "booktitle",
+        "author_position", "first", "last", "affiliation", "coauthors",
+    }  # fmt: skip
+    assert signature["coauthors"] == ["Wayne Xin Zhao"]
+    assert signature["venue"] == "acl"
+
+
+def test_large_page_loads_its_split_in_a_second_request(client, fake_clustering):
+    person, _ = make_page(70, first="Large", last="Page")
+    response = client.get(f"/people/{person.pk}/")
+    assert response.context["split"].deferred == 70
+    assert "signatures" not in fake_clustering  # the page itself did not wait for it
+    suggestion_url = f"/people/{person.pk}/suggestion/"
+    assertContains(response, f'hx-get="{suggestion_url}"')
+    with assertTemplateUsed("papers/person_detail.html#suggestions"):
+        partial = client.get(suggestion_url, headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content
+    assertContains(partial, "Group 2")
+    assert len(fake_clustering["signatures"]) == 70
+    full = client.get(suggestion_url)
+    assert b"<html" in full.content
+    assertContains(full, "Group 1")
+
+
+def test_seed_pages_on_the_real_fixture(client, imported):
+    response = client.get("/search/", {"q": "peiyu liu"})
+    assert response.context["hits"][0].person.pk == "peiyu-liu/unverified"
+    response = client.get("/people/peiyu-liu/unverified/")
+    assert len(response.context["rows"]) == 9
+    assertContains(response, "HyperMR")
+    assertContains(response, 'href="/people/wayne-xin-zhao/"')
+    # namesakes are told apart in search by their ids and comments
+    response = client.get("/search/", {"q": "yang liu"})
+    ids = {h.person.pk for h in response.context["hits"]}
+    assert {"yang-liu-icsi", "yang-liu-ict"} <= ids
+
+
+def test_preview_person_page_keeps_links_inside_the_preview(client, imported, data_copy):
+    from papers import services as papers_services
+
+    papers_services.anthology_import(path=data_copy, preview_name="same-data")
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get("/previews/same-data/people/peiyu-liu/unverified/")
+    assert response.status_code == 200
+    assertContains(response, 'href="/previews/same-data/people/wayne-xin-zhao/"')
+    assertContains(response, "Preview <strong>same-data</strong>")
+    # proposals are made on the current pages, not on a preview's
+    assert all(row["disabled"] for row in response.context["rows"])
+    assert client.get("/previews/no-such/people/peiyu-liu/unverified/").status_code == 404
+
+
+def test_search_prefers_whole_words_over_scattered_letters(client):
+    scattered = make_person(first="Mengxin", last="Zheng")
+    scattered.item_count = 50
+    scattered.save()
+    wanted = make_person(first="Zhengxin", last="Yang")
+    response = client.get("/search/", {"q": "zhengxin"})
+    pks = [h.person.pk for h in response.context["hits"]]
+    assert pks.index(wanted.pk) < pks.index(scattered.pk)
