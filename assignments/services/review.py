@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from assignments.models import ChangeSet, Move, NewPerson
+from papers import permissions
 from papers import services as papers_services
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
@@ -32,8 +33,6 @@ __all__ = [
     "changeset_revert",
     "user_is_maintainer",
 ]
-
-MAINTAINER_ROLES = ("maintainer", "admin")
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,7 @@ class ChangeSetConflict(ValidationError):
 
 
 def user_is_maintainer(user: AbstractBaseUser | AnonymousUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=MAINTAINER_ROLES).exists()
+    return permissions.user_has_role(user, permissions.MAINTAINER, permissions.ADMIN)
 
 
 def _require_maintainer(user: AbstractBaseUser | AnonymousUser) -> None:

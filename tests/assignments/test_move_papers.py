@@ -131,3 +131,63 @@ def test_bad_input_is_named_and_nothing_is_created(mixed_page):
         )
     assert not ChangeSet.objects.exists()
     assert not Person.objects.filter(id="a-b").exists()
+
+
+def test_same_validation_as_the_web_path(mixed_page):
+    person, papers = mixed_page
+    make_user(username="rev", roles=("reviewer",))
+    _run(
+        "--from",
+        person.id,
+        "--papers",
+        papers[0].id,
+        "--to",
+        "a-b",
+        "--new-person",
+        "A B",
+        "--user",
+        "rev",
+    )
+    # the entry is already proposed in an open change set
+    with pytest.raises(CommandError, match="already moved to a-b"):
+        _run(
+            "--from",
+            person.id,
+            "--papers",
+            papers[0].id,
+            "--to",
+            "c-d",
+            "--new-person",
+            "C D",
+            "--user",
+            "rev",
+        )
+    assert ChangeSet.objects.count() == 1
+
+
+def test_refuses_to_submit_a_web_draft_in_progress(mixed_page):
+    from assignments import services
+
+    person, papers = mixed_page
+    rev = make_user(username="rev", roles=("reviewer",))
+    draft = services.changeset_get_or_create_draft(user=rev)
+    services.moves_add(
+        changeset=draft,
+        authorships=[papers[1].authorships.get()],
+        to_person=make_person(verified=True),
+    )
+    with pytest.raises(CommandError, match="draft change set .* with moves in progress"):
+        _run(
+            "--from",
+            person.id,
+            "--papers",
+            papers[0].id,
+            "--to",
+            "a-b",
+            "--new-person",
+            "A B",
+            "--user",
+            "rev",
+        )
+    draft.refresh_from_db()
+    assert draft.status == ChangeSet.Status.DRAFT and draft.moves.count() == 1

@@ -242,3 +242,13 @@ def test_queue_query_count_does_not_grow(client, maintainer, django_assert_max_n
     with django_assert_max_num_queries(10):
         response = client.get(reverse("assignments:review_queue"), {"name": "peiyu"})
     assert response.content.decode().count('<td><a href="/review/') == 12
+
+
+def test_person_page_shows_the_history(client, maintainer):
+    cs = _proposal(2, note="split by coauthors")
+    services.changeset_approve(changeset=cs, user=maintainer)
+    services.changeset_revert(changeset=cs, user=maintainer)
+    body = client.get("/people/peiyu-liu-2/unverified/").content.decode()
+    assert "History" in body and "split by coauthors" in body
+    assert f"revert</strong> of change set {cs.pk}" in body
+    assert "approved by boss" in body

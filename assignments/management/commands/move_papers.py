@@ -15,10 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from assignments import services
-from assignments.models import ChangeSet, Move, NewPerson
+from assignments.models import ChangeSet
 from papers.models import Authorship, Person
 
 
@@ -92,72 +91,33 @@ class Command(BaseCommand):
 
 
 def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeSet:
-    if hasattr(services, "changeset_submit") and hasattr(services, "changeset_update_note"):
-        # The reviewers' own drafting path: same validation as the web pages.
-        with transaction.atomic():
-            changeset = services.changeset_get_or_create_draft(user=user)
-            if changeset.moves.exists():
-                # The script must not submit what the reviewer is still drafting on the web.
-                raise ValidationError(
-                    f"{user.username} has a draft change set ({changeset.pk}) with moves in "
-                    "progress: submit or empty it in the web app first."
-                )
-            new_person = None
-            if new_name is not None:
-                new_person = services.newperson_create(
-                    changeset=changeset,
-                    first_name=new_name[0],
-                    last_name=new_name[1],
-                    orcid=opts["orcid"],
-                    degree=opts["degree"],
-                    comment=opts["comment"],
-                    person_id=opts["to_id"],
-                )
-            to_person = None if new_person else Person.objects.get(id=opts["to_id"])
-            services.moves_add(
-                changeset=changeset,
-                authorships=entries,
-                to_person=to_person,
-                to_new_person=new_person,
-            )
-            if opts["note"]:
-                changeset = services.changeset_update_note(changeset=changeset, note=opts["note"])
-            services.changeset_submit(changeset=changeset, user=user)
-        return changeset
-    return _submit_directly(user=user, entries=entries, opts=opts, new_name=new_name)
-
-
-def _submit_directly(*, user, entries, opts, new_name) -> ChangeSet:
-    # Until the drafting services land on main: the same rows they would create.
+    """The reviewers' own drafting path: same validation as the web pages."""
     with transaction.atomic():
-        changeset = ChangeSet.objects.create(
-            created_by=user,
-            status=ChangeSet.Status.SUBMITTED,
-            note=opts["note"],
-            submitted_at=timezone.now(),
-        )
+        changeset = services.changeset_get_or_create_draft(user=user)
+        if changeset.moves.exists():
+            # The script must not submit what the reviewer is still drafting on the web.
+            raise ValidationError(
+                f"{user.username} has a draft change set ({changeset.pk}) with moves in "
+                "progress: submit or empty it in the web app first."
+            )
         new_person = None
         if new_name is not None:
-            new_person = NewPerson.objects.create(
+            new_person = services.newperson_create(
                 changeset=changeset,
-                person_id=opts["to_id"],
                 first_name=new_name[0],
                 last_name=new_name[1],
                 orcid=opts["orcid"],
                 degree=opts["degree"],
                 comment=opts["comment"],
+                person_id=opts["to_id"],
             )
-        Move.objects.bulk_create(
-            Move(
-                changeset=changeset,
-                authorship=a,
-                item_id=a.item_id,
-                role=a.role,
-                position=a.position,
-                from_person_id=a.person_id,
-                to_person_id=None if new_person else opts["to_id"],
-                to_new_person=new_person,
-            )
-            for a in entries
+        to_person = None if new_person else Person.objects.get(id=opts["to_id"])
+        services.moves_add(
+            changeset=changeset,
+            authorships=entries,
+            to_person=to_person,
+            to_new_person=new_person,
         )
-    return changeset
+        if opts["note"]:
+            changeset = services.changeset_update_note(changeset=changeset, note=opts["note"])
+        return services.changeset_submit(changeset=changeset, user=user)
