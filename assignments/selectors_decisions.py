@@ -75,6 +75,19 @@ def decisions_for_person_ids(
     return must, sorted(cannot)
 
 
+def constraints_for_signatures(
+    person_id: str, authorship_ids: Iterable[int]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`split_block(must_link=..., cannot_link=...)` for a page's entries: the decisions about
+    this person, restricted to the given entries, as signature ids (str(authorship.id))."""
+    ids = set(authorship_ids)
+    must, cannot = decisions_for_person_ids([person_id])
+    return (
+        [(str(a), str(b)) for a, b in must if a in ids and b in ids],
+        [(str(a), str(b)) for a, b in cannot if a in ids and b in ids],
+    )
+
+
 @dataclass(frozen=True)
 class DecisionConflict:
     item_id: str

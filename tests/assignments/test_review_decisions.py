@@ -56,3 +56,34 @@ def test_import_resolution_contradicting_a_decision_is_reported():
     # only the imported items are checked; an entry missing from them is gone
     gone = selectors_decisions.decision_conflicts({}, item_ids=[e[0].item_id])
     assert [(c.item_id, c.new_person_id) for c in gone] == [(e[0].item_id, None)]
+
+
+def test_person_page_clustering_receives_the_decisions(client, monkeypatch):
+    """The on-demand split of a page gets the applied decisions as constraints."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    _, e, cs, _ = _split()
+    seen = {}
+
+    @dataclass
+    class BlockResult:
+        clusters: list
+        estimated_people: float = 1.0
+        separations: tuple = ()
+
+    def split_block(signatures, *, model, must_link=(), cannot_link=()):
+        seen.update(ids={s["id"] for s in signatures}, must=must_link, cannot=cannot_link)
+        return BlockResult(clusters=[])
+
+    fake = types.ModuleType("assignments.clustering")
+    fake.load_model = lambda path=None: object()
+    fake.split_block = split_block
+    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+
+    must, cannot = selectors_decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
+    assert (must, cannot) == ([(str(e[0].pk), str(e[1].pk))], [])
+    client.get("/people/peiyu-liu-a/")
+    assert seen["ids"] == {str(e[0].pk), str(e[1].pk)}
+    assert list(seen["must"]) == [(str(e[0].pk), str(e[1].pk))]
