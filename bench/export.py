@@ -58,10 +58,49 @@ def resolutions(data: Path) -> dict:
     return out
 
 
+def roundtrip(data: Path) -> None:
+    """Why the export may save with the library: unchanged files come back identical."""
+    from acl_anthology import Anthology
+
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=str(data))
+        anthology.people.load()
+    print(f"library load with people index: {time.perf_counter() - t:.1f} s")
+    out = Path(tempfile.mkdtemp(prefix="roundtrip-"))
+    try:
+        anthology.people.save(out / "people.json")
+        same = (out / "people.json").read_bytes() == (data / "json" / "people.json").read_bytes()
+        print(f"people.json identical: {same}")
+        differing = []
+        t = time.perf_counter()
+        for collection in anthology.collections.values():
+            target = out / f"{collection.id}.xml"
+            collection.save(target)
+            if target.read_bytes() != Path(collection.path).read_bytes():
+                differing.append(collection.id)
+            target.unlink()
+        print(
+            f"collections saved: {len(anthology.collections)}, differing: {len(differing)} "
+            f"{differing[:10]} ({time.perf_counter() - t:.1f} s)"
+        )
+    finally:
+        shutil.rmtree(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="/tmp/data/acl-anthology-2025-05/data")
+    parser.add_argument(
+        "--roundtrip",
+        action="store_true",
+        help="only check that the library saves every unchanged file byte for byte",
+    )
     args = parser.parse_args()
+    if args.roundtrip:
+        roundtrip(Path(args.data))
+        return
 
     import django
 

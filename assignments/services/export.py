@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from assignments.models import ChangeSet, Move
@@ -428,6 +428,22 @@ def changes_export(*, data_dir: str | os.PathLike, dry_run: bool = False) -> Exp
     `result.conflicts` names each one. Marks the exported change sets unless `dry_run`.
     """
     data_dir = Path(data_dir)
+    if dry_run:
+        return _export_pending(data_dir, dry_run=True)
+    key = _lock_key(data_dir)
+    with connection.cursor() as cursor:
+        # One writer per data folder: a second export would apply the same sets again.
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if not cursor.fetchone()[0]:
+            return ExportResult(conflicts=[f"Another export into {data_dir} is running."])
+    try:
+        return _export_pending(data_dir, dry_run=False)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _export_pending(data_dir: Path, *, dry_run: bool) -> ExportResult:
     changesets = list(changesets_pending_export())
     result = ExportResult(changeset_ids=[cs.pk for cs in changesets])
     if not changesets:
@@ -435,7 +451,17 @@ def changes_export(*, data_dir: str | os.PathLike, dry_run: bool = False) -> Exp
     if not (data_dir / "xml").is_dir() or not (data_dir / "json" / "people.json").is_file():
         result.conflicts.append(f"{data_dir} is not an Anthology data folder (xml/, json/)")
         return result
+    return _export(data_dir, changesets, result, dry_run=dry_run)
 
+
+def _lock_key(data_dir: Path) -> int:
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _export(
+    data_dir: Path, changesets: list[ChangeSet], result: ExportResult, *, dry_run: bool
+) -> ExportResult:
     exporter = _Exporter(data_dir)
     before = exporter.snapshot(changesets)
     for cs in changesets:

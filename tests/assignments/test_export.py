@@ -406,3 +406,35 @@ def test_unverified_page_a_name_cannot_reach_is_a_conflict(folder, maintainer):
         "not l-padro/unverified as approved"
     ]
     assert _snapshot(folder) == original
+
+
+def test_a_second_export_into_the_same_folder_waits_its_turn(folder, maintainer):
+    import threading
+
+    from django.db import connection
+
+    from assignments.services import export
+
+    _split_peiyu_liu(maintainer)
+    original = _snapshot(folder)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_export() -> None:  # its own database session, like a second process
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [export._lock_key(folder)])
+            holding.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [export._lock_key(folder)])
+        connection.close()
+
+    thread = threading.Thread(target=other_export)
+    thread.start()
+    holding.wait(10)
+    try:
+        result = services.changes_export(data_dir=folder)
+    finally:
+        release.set()
+        thread.join()
+    assert result.conflicts == [f"Another export into {folder} is running."]
+    assert _snapshot(folder) == original
+    assert services.changes_export(data_dir=folder).written
