@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acl_anthology.exceptions import AnthologyException
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -203,10 +204,16 @@ class _Exporter:
                 )
                 continue
             original = originals.get(move.authorship_id)
-            if original is not None and (original.pk in self.records or original.export_record):
-                self._undo(move, original, ns, label)
-            else:
-                self._move(move, ns, label)
+            try:
+                if original is not None and (original.pk in self.records or original.export_record):
+                    self._undo(move, original, ns, label)
+                else:
+                    self._move(move, ns, label)
+            except (AnthologyException, ValueError) as exc:
+                # The library refuses the edit (an ORCID already taken, an id it considers
+                # invalid, a name the person lacks): name it, write nothing.
+                self.conflicts.append(f"{label}: {move.item_id}: {exc}")
+                continue
             entry["moves"].append(
                 {
                     "item_id": move.item_id,

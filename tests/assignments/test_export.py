@@ -438,3 +438,21 @@ def test_a_second_export_into_the_same_folder_waits_its_turn(folder, maintainer)
     assert result.conflicts == [f"Another export into {folder} is running."]
     assert _snapshot(folder) == original
     assert services.changes_export(data_dir=folder).written
+
+
+def test_what_the_library_refuses_is_a_conflict(folder, maintainer):
+    # Two new persons with one ORCID iD (the drafting pages prevent it; data may not).
+    orcid = "0000-0002-1825-0097"
+    entries = Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id")[:2]
+    for i, a in enumerate(entries):
+        cs = make_changeset()
+        np = make_new_person(
+            changeset=cs, person_id=f"peiyu-liu-{i}", first="Peiyu", last="Liu", orcid=orcid
+        )
+        make_move(changeset=cs, authorship=a, to_new_person=np)
+        services.changeset_approve(changeset=cs, user=maintainer)
+    original = _snapshot(folder)
+    result = services.changes_export(data_dir=folder)
+    assert len(result.conflicts) == 1
+    assert orcid in result.conflicts[0] and "peiyu-liu-0" in result.conflicts[0]
+    assert _snapshot(folder) == original
