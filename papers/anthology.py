@@ -14,8 +14,10 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import msgspec
@@ -24,6 +26,9 @@ from lxml import etree
 from papers.names import normalize_name
 
 ProgressCallback = Callable[[str, int, int], None]
+
+# From this much XML on, titles and abstracts are rendered in a second process.
+PARALLEL_TEXTS_MIN_BYTES = 20 * 1024**2
 
 # Unpacked archives may not be larger than this, nor hold more members (decompression bombs).
 ARCHIVE_MAX_BYTES = 4 * 1024**3
@@ -234,6 +239,31 @@ def _describe_resolution(data_dir: Path, exc: BaseException) -> str:
     return f"{path}: {message}{suffix}"
 
 
+def markup_texts(data_dir: str) -> dict[str, tuple[str, str]]:
+    """Every volume's and paper's (title, abstract) as text, as the library renders them.
+
+    Runs in a separate process beside the main load; errors are the main process's to report,
+    so a collection that fails to load here is simply left out (the main process then renders
+    its texts itself).
+    """
+    from acl_anthology import Anthology
+
+    texts: dict[str, tuple[str, str]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=data_dir, verbose=False)
+        for collection in anthology.collections.values():
+            try:
+                collection.load()
+            except Exception:
+                continue
+            for volume in collection.volumes():
+                texts[volume.full_id] = (_text(volume.title), "")
+                for paper in volume.papers():
+                    texts[paper.full_id] = (_text(paper.title), _text(paper.abstract))
+    return texts
+
+
 def read_snapshot(
     data_dir: Path,
     *,
@@ -247,11 +277,28 @@ def read_snapshot(
     `memoize=False` asks the library for every single entry (slower): `verify_import` uses it so
     that it does not share the import's shortcut.
     """
+
+    checksum, per_file = checksums or data_checksum(data_dir)
+    # Turning titles and abstracts into text (the library's MarkupText.as_text) is a third of
+    # the work after loading; a second process does it on the other core meanwhile.
+    xml_bytes = sum(f.stat().st_size for f in (data_dir / "xml").glob("*.xml"))
+    if xml_bytes < PARALLEL_TEXTS_MIN_BYTES:
+        # Small data: starting a second process costs more than it saves.
+        anthology = _load_library(data_dir, progress)
+        return _flatten(anthology, None, source, checksum, per_file, memoize, progress)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    try:
+        texts_future = pool.submit(markup_texts, str(data_dir))
+        anthology = _load_library(data_dir, progress)
+        return _flatten(anthology, texts_future, source, checksum, per_file, memoize, progress)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _flatten(anthology, texts_future, source, checksum, per_file, memoize, progress) -> Snapshot:
     from acl_anthology.config import config
     from acl_anthology.people import NameLink
 
-    checksum, per_file = checksums or data_checksum(data_dir)
-    anthology = _load_library(data_dir, progress)
     # The library resolves its URL templates through omegaconf on every access (~2 ms each):
     # read them once.
     pdf_template = str(config["pdf_location_template"])
@@ -263,7 +310,9 @@ def read_snapshot(
     def resolve(ns) -> str:
         if not memoize:
             return anthology.people.get_by_namespec(ns).id
-        key = (ns.id, ns.name)
+        name = ns.name
+        # Name equality: first names "" and None are equal; the script does not count.
+        key = (ns.id, name.first or None, name.last)
         pid = resolved.get(key)
         if pid is None:
             pid = resolved[key] = anthology.people.get_by_namespec(ns).id
@@ -292,17 +341,18 @@ def read_snapshot(
                 )
             )
 
+    pending_texts: list = []  # volumes and papers, in the order of their rows
     collections = list(anthology.collections.values())
     for done, collection in enumerate(collections, 1):
         snap.collections.append((collection.id, per_file.get(f"{collection.id}.xml", "")))
         for volume in collection.volumes():
             vid = volume.full_id
-            title = _text(volume.title)
+            pending_texts.append(volume)
             snap.volumes.append(
                 (
                     vid,
                     collection.id,
-                    title,
+                    None,  # title: filled in below
                     _year(volume.year),
                     list(volume.venue_ids),
                     volume_template.format(vid),
@@ -312,15 +362,16 @@ def read_snapshot(
             for paper in volume.papers():
                 pid = paper.full_id
                 pdf = paper.pdf
+                pending_texts.append(paper)
                 snap.papers.append(
                     (
                         pid,
                         vid,
-                        _text(paper.title),
-                        _text(paper.abstract),
+                        None,  # title, abstract and booktitle: filled in below
+                        None,
                         _year(volume.year),
                         list(volume.venue_ids),
-                        title,
+                        None,
                         _file_url(pdf, pdf_template),
                         paper.is_frontmatter,
                     )
@@ -357,4 +408,32 @@ def read_snapshot(
                     normalize_name(name.first, name.last),
                 )
             )
+    _fill_texts(snap, pending_texts, texts_future)
     return snap
+
+
+def _fill_texts(snap: Snapshot, pending: list, texts_future) -> None:
+    """Put the rendered titles and abstracts into the volume and paper rows."""
+    try:
+        texts = texts_future.result() if texts_future is not None else {}
+    except Exception:  # no second process could run: render them here instead
+        texts = {}
+    volumes, papers = iter(snap.volumes), iter(snap.papers)
+    filled_volumes, filled_papers = [], []
+    booktitle = {}
+    for item in pending:
+        item_id = item.full_id
+        title, abstract = texts.get(item_id) or (
+            _text(item.title),
+            _text(getattr(item, "abstract", None)),
+        )
+        if item.full_id_tuple[2] is None:  # a volume
+            row = next(volumes)
+            booktitle[item_id] = title
+            filled_volumes.append((row[0], row[1], title, *row[3:]))
+        else:
+            row = next(papers)
+            filled_papers.append(
+                (row[0], row[1], title, abstract, row[4], row[5], booktitle[row[1]], *row[7:])
+            )
+    snap.volumes, snap.papers = filled_volumes, filled_papers

@@ -286,3 +286,15 @@ def test_changed_and_removed_collections_only(imported, data_copy):
     assert Paper.objects.count() == papers_before - s19_papers - 1
     assert not Paper.objects.filter(id="S18-1015").exists()
     assert _verify(data_copy) == "0 mismatches"
+
+
+def test_texts_rendered_in_a_second_process_equal_the_serial_ones(fixture_data_dir, monkeypatch):
+    from papers import anthology
+
+    serial = anthology.read_snapshot(fixture_data_dir, source="serial")
+    monkeypatch.setattr(anthology, "PARALLEL_TEXTS_MIN_BYTES", 0)
+    parallel = anthology.read_snapshot(fixture_data_dir, source="parallel")
+    assert parallel.papers == serial.papers
+    assert parallel.volumes == serial.volumes
+    assert parallel.authorships == serial.authorships
+    assert any(row[3] for row in serial.papers)  # abstracts are there
