@@ -179,7 +179,13 @@ def _load_empty(cursor, snap: Snapshot) -> dict[str, int]:
     for name, _ in indexes:
         cursor.execute(f"DROP INDEX {name}")
     for table, columns in COLUMNS.items():
-        _copy_rows(cursor, table, getattr(snap, SNAPSHOT_FIELD[table]), columns)
+        if table == "papers_person":
+            # With their statistics, which persons_refresh_stats would otherwise compute after.
+            stats = _person_stats(snap)
+            rows = (row + stats.get(row[0], (0, None, None)) for row in snap.persons)
+            _copy_rows(cursor, table, rows, (*columns, *STATS_COLUMNS))
+        else:
+            _copy_rows(cursor, table, getattr(snap, SNAPSHOT_FIELD[table]), columns)
     for _, definition in indexes:
         cursor.execute(definition)
     for table, name, definition in constraints:
@@ -189,6 +195,26 @@ def _load_empty(cursor, snap: Snapshot) -> dict[str, int]:
         "persons_added": len(snap.persons),
         "authorships_added": len(snap.authorships),
         "volumes_added": len(snap.volumes),
+    }
+
+
+STATS_COLUMNS = ("item_count", "first_year", "last_year")
+
+
+def _person_stats(snap: Snapshot) -> dict[str, tuple[int, int | None, int | None]]:
+    """What persons_refresh_stats computes (distinct items, first and last volume year)."""
+    volume_year = {row[0]: row[3] for row in snap.volumes}
+    items: dict[str, set[str]] = {}
+    years: dict[str, list[int]] = {}
+    for row in snap.authorships:
+        person_id = row[10]
+        items.setdefault(person_id, set()).add(row[0])
+        year = volume_year.get(row[1])
+        if year is not None:
+            span = years.setdefault(person_id, [year, year])
+            span[0], span[1] = min(span[0], year), max(span[1], year)
+    return {
+        pid: (len(item_ids), *(years.get(pid) or (None, None))) for pid, item_ids in items.items()
     }
 
 
@@ -498,7 +524,7 @@ def _write_snapshot(run: ImportRun, snap: Snapshot, progress: ProgressCallback |
             counts, conflicts = _load_empty(cursor, snap), []
         else:
             counts, conflicts = _merge(cursor, snap)
-        persons_refresh_stats()
+            persons_refresh_stats()
         if progress:
             progress("write", 1, 1)
     counts["conflicts"] = len(conflicts)
