@@ -3,10 +3,27 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from papers import views as papers_views
+
+# A preview's author pages are the ordinary pages, served from the preview's schema
+# (papers.middleware.PreviewSchemaMiddleware takes the `preview` argument).
+preview_patterns = (
+    [
+        path(
+            "people/<str:slug>/unverified/",
+            papers_views.person_unverified,
+            name="person_unverified",
+        ),
+        path("people/<str:person_id>/", papers_views.person_detail, name="person"),
+    ],
+    "preview",
+)
+
 urlpatterns = [
     path("login/", login_not_required(auth_views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("previews/<slug:preview>/", include(preview_patterns)),
     path("", include("papers.urls")),
     path("", include("assignments.urls")),
 ]

@@ -12,6 +12,7 @@ from django.core.cache import cache
 
 from assignments.models import ChangeSet, Move, Suggestion
 from papers.models import Person
+from papers.permissions import user_has_role
 from papers.selectors import Entry
 
 logger = logging.getLogger(__name__)
@@ -29,15 +30,7 @@ ON_DEMAND_MAX_ENTRIES = 2000
 
 def user_can_propose(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Reviewers propose moves; maintainers and admins may too."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_can_propose", None)
-    if cached is None:
-        cached = user.groups.filter(name__in=PROPOSER_ROLES).exists()
-        user._can_propose = cached
-    return cached
+    return user_has_role(user, *PROPOSER_ROLES)
 
 
 def draft_for_user(user: AbstractBaseUser | AnonymousUser) -> ChangeSet | None:

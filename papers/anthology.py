@@ -40,6 +40,7 @@ class Snapshot:
 
     source: str
     checksum: str
+    people_checksum: str = ""
     collections: list[tuple] = field(default_factory=list)
     volumes: list[tuple] = field(default_factory=list)
     papers: list[tuple] = field(default_factory=list)
@@ -268,7 +269,9 @@ def read_snapshot(
             pid = resolved[key] = anthology.people.get_by_namespec(ns).id
         return pid
 
-    snap = Snapshot(source=source, checksum=checksum)
+    snap = Snapshot(
+        source=source, checksum=checksum, people_checksum=per_file.get("people.json", "")
+    )
 
     def entries(item_id, volume_id, paper_id, role, namespecs):
         for position, ns in enumerate(namespecs):

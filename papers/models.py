@@ -179,6 +179,8 @@ class ImportRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)  # percent, for the import page
     # content hash of the whole data folder: a no-change re-import stops after hashing
     checksum = models.CharField(max_length=64, blank=True)
+    # people.json's own hash: while it is unchanged, unchanged collections need no re-resolving
+    people_checksum = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -12,17 +12,28 @@ from django.core.exceptions import PermissionDenied
 REVIEWER, MAINTAINER, ADMIN = "reviewer", "maintainer", "admin"
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     if not user.is_authenticated:
-        return False
+        return frozenset()
     if user.is_superuser:
-        return True
-    # Cached per request object: a page may ask several times.
+        return frozenset((REVIEWER, MAINTAINER, ADMIN))
+    # Cached on the user object, which lives as long as the request: a page may ask often.
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(user.groups.values_list("name", flat=True))
         user._role_names = cached
-    return bool(cached.intersection(roles))
+    return cached
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+    return bool(user_roles(user).intersection(roles))
+
+
+def roles_context(request) -> dict:
+    """Context processor: `roles`, the current user's role names (queried only when used)."""
+    from django.utils.functional import SimpleLazyObject
+
+    return {"roles": SimpleLazyObject(lambda: user_roles(request.user))}
 
 
 def role_required(*roles: str) -> Callable:

@@ -192,7 +192,7 @@ def _load_empty(cursor, snap: Snapshot) -> dict[str, int]:
     }
 
 
-def _stage(cursor, snap: Snapshot) -> None:
+def _stage(cursor, rows: dict[str, list[tuple]]) -> None:
     for table, columns in COLUMNS.items():
         cols = ", ".join(map(_q, columns))
         # ON COMMIT DROP is not enough when one transaction imports twice (promote, tests).
@@ -201,7 +201,7 @@ def _stage(cursor, snap: Snapshot) -> None:
             f"CREATE TEMP TABLE stage_{table} ON COMMIT DROP AS "
             f"SELECT {cols} FROM {table} WITH NO DATA"
         )
-        _copy_rows(cursor, f"stage_{table}", getattr(snap, SNAPSHOT_FIELD[table]), columns)
+        _copy_rows(cursor, f"stage_{table}", rows[table], columns)
         key = ", ".join(KEYS[table])
         cursor.execute(f"CREATE INDEX ON stage_{table} ({key})")
         cursor.execute(f"ANALYZE stage_{table}")
@@ -268,14 +268,55 @@ DECISION_CONFLICTS_SQL = """
 """
 
 
+def _scoped_rows(cursor, snap: Snapshot) -> tuple[dict[str, list[tuple]], bool]:
+    """The snapshot rows a merge must look at, and whether that is every author entry.
+
+    A collection's volumes and papers depend on its XML file alone, so only collections whose
+    file changed (or that are new or gone) are staged. An entry's person depends on its XML
+    file and on people.json (after load, the library resolves an entry from its explicit id and
+    its name, against the persons people.json defines), so entries are staged per changed
+    collection too, unless people.json changed. Persons and their names are always staged
+    whole: an unverified person's names gather entries from every collection.
+    """
+    cursor.execute("SELECT id, checksum FROM papers_collection")
+    current = dict(cursor.fetchall())
+    new = dict(snap.collections)
+    scope = {c for c, checksum in new.items() if current.get(c) != checksum}
+    scope |= current.keys() - new.keys()
+    cursor.execute("DROP TABLE IF EXISTS scope_collections")
+    cursor.execute("CREATE TEMP TABLE scope_collections (id text PRIMARY KEY) ON COMMIT DROP")
+    _copy_rows(cursor, "scope_collections", ((c,) for c in sorted(scope)), ("id",))
+
+    last = (
+        ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED, preview_name="")
+        .exclude(people_checksum="")
+        .order_by("-started_at")
+        .values_list("people_checksum", flat=True)
+        .first()
+    )
+    full_authorships = last != snap.people_checksum
+    collection_of = {row[0]: row[1] for row in snap.volumes}
+    rows = {table: getattr(snap, SNAPSHOT_FIELD[table]) for table in COLUMNS}
+    rows["papers_volume"] = [r for r in snap.volumes if r[1] in scope]
+    rows["papers_paper"] = [r for r in snap.papers if collection_of[r[1]] in scope]
+    if not full_authorships:
+        rows["papers_authorship"] = [r for r in snap.authorships if collection_of[r[1]] in scope]
+    return rows, full_authorships
+
+
 def _merge(cursor, snap: Snapshot, *, preview: bool = False) -> tuple[dict[str, int], list[str]]:
     """Later imports: stage the snapshot, then change only the rows that differ.
 
     Table names are unqualified: a preview runs this with its own schema first on the search
     path. Tables of other apps (moves, suggestions) are only read then, never written.
     """
-    _stage(cursor, snap)
+    rows, full_authorships = _scoped_rows(cursor, snap)
+    _stage(cursor, rows)
     counts: dict[str, int] = {}
+    in_scope = (
+        "AND t.volume_id IN (SELECT v.id FROM papers_volume v"
+        " JOIN scope_collections c ON c.id = v.collection_id)"
+    )
 
     cursor.execute(DECISION_CONFLICTS_SQL)
     conflict_rows = cursor.fetchall()
@@ -307,9 +348,13 @@ def _merge(cursor, snap: Snapshot, *, preview: bool = False) -> tuple[dict[str, 
         "papers_authorship",
         exclude_sql=f"AND NOT (t.id = ANY('{{{','.join(map(str, conflict_ids))}}}'::bigint[]))",
     )
-    counts["authorships_removed"] = _delete_missing(cursor, "papers_authorship")
-    counts["papers_removed"] = _delete_missing(cursor, "papers_paper")
-    counts["volumes_removed"] = _delete_missing(cursor, "papers_volume")
+    counts["authorships_removed"] = _delete_missing(
+        cursor, "papers_authorship", "" if full_authorships else in_scope
+    )
+    counts["papers_removed"] = _delete_missing(cursor, "papers_paper", in_scope)
+    counts["volumes_removed"] = _delete_missing(
+        cursor, "papers_volume", "AND t.collection_id IN (SELECT id FROM scope_collections)"
+    )
     counts["collections_removed"] = _delete_missing(cursor, "papers_collection")
 
     # Names: drop the ones no longer known, add new ones, refresh flags.
@@ -422,11 +467,22 @@ def anthology_import(
         raise
     run.status = ImportRun.Status.SUCCEEDED
     run.checksum = checksum
+    run.people_checksum = checksums[1].get("people.json", "")
     run.counts = result.counts
     run.summary = "\n".join(result.summary_lines())
     run.finished_at = timezone.now()
     run.progress = 100
-    run.save(update_fields=["status", "checksum", "counts", "summary", "finished_at", "progress"])
+    run.save(
+        update_fields=[
+            "status",
+            "checksum",
+            "people_checksum",
+            "counts",
+            "summary",
+            "finished_at",
+            "progress",
+        ]
+    )
     return result
 
 

@@ -1,3 +1,4 @@
+import contextlib
 import io
 import tarfile
 import warnings
@@ -238,3 +239,50 @@ def test_reimport_keeps_approved_decisions_and_reports_the_conflict(imported, da
         "new data says zhengxin-zhang/unverified"
     ]
     assert "1 conflicts with approved decisions" in "\n".join(result.summary_lines())
+
+
+def _verify(data_dir) -> str:
+    out = io.StringIO()
+    with contextlib.suppress(SystemExit):
+        call_command("verify_import", str(data_dir), stdout=out)
+    return out.getvalue().strip().splitlines()[-1]
+
+
+def test_people_json_change_alone_re_resolves_entries_in_every_collection(imported, data_copy):
+    import json
+
+    people = data_copy / "json" / "people.json"
+    data = json.loads(people.read_text(encoding="utf-8"))
+    # A verified person whose name matches the unverified page: every entry moves to them,
+    # though no XML file changed.
+    data["zhengxin-zhang"] = {"names": [{"first": "Zhengxin", "last": "Zhang"}]}
+    people.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    result = services.anthology_import(path=data_copy)
+
+    assert result.counts["authorships_person_changed"] == 3
+    assert set(
+        Authorship.objects.filter(last="Zhang", first="Zhengxin").values_list(
+            "person_id", flat=True
+        )
+    ) == {"zhengxin-zhang"}
+    assert result.counts["persons_removed"] == 1  # the unverified page is gone
+    assert _verify(data_copy) == "0 mismatches"
+
+
+def test_changed_and_removed_collections_only(imported, data_copy):
+    (data_copy / "xml" / "S19.xml").unlink()
+    xml = data_copy / "xml" / "S18.xml"
+    text = xml.read_text(encoding="utf-8")
+    start = text.index('<paper id="15">')
+    end = text.index("</paper>", start) + len("</paper>")
+    xml.write_text(text[:start] + text[end:], encoding="utf-8")
+    papers_before = Paper.objects.count()
+    s19_papers = Paper.objects.filter(volume__collection_id="S19").count()
+
+    result = services.anthology_import(path=data_copy)
+
+    assert result.counts["papers_removed"] == s19_papers + 1
+    assert Paper.objects.count() == papers_before - s19_papers - 1
+    assert not Paper.objects.filter(id="S18-1015").exists()
+    assert _verify(data_copy) == "0 mismatches"

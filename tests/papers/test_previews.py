@@ -130,3 +130,23 @@ def test_preview_name_must_be_new_and_a_slug(preview_data):
     with pytest.raises(CommandError, match="letters, digits"):
         call_command("import_anthology", str(data_dir), "--preview", "no way", stdout=io.StringIO())
     assert ImportRun.objects.filter(status=ImportRun.Status.FAILED).count() == 2
+
+
+def test_preview_author_pages_show_the_preview_and_current_pages_do_not(client, preview_data):
+    data_dir, entry = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-6")
+
+    current = client.get("/people/zhengxin-zhang/unverified/")
+    preview = client.get("/previews/pr-6/people/zhengxin-zhang/unverified/")
+    moved = client.get("/previews/pr-6/people/moved-person/")
+
+    assert current.status_code == preview.status_code == moved.status_code == 200
+    assert b"S18-1015" in current.content
+    assert b"S18-1015" not in preview.content
+    assert b"S18-1015" in moved.content
+    assert b"You are looking at preview" in moved.content
+    assert b"You are looking at preview" not in current.content
+    assert client.get("/people/moved-person/").status_code == 404
+    assert client.get("/previews/no-such/people/moved-person/").status_code == 404
+    # the search path is back to the current data after a preview request
+    assert Person.objects.filter(id="moved-person").count() == 0
