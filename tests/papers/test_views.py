@@ -207,10 +207,20 @@ def test_search_shows_what_tells_namesakes_apart(client):
     assertContains(response, "verified")
 
 
+def test_search_hits_show_the_newest_paper(client):
+    person = make_person(first="Zhengxin", last="Zhang")
+    make_paper(title="Old work", authors=(person,), year=2018)
+    make_paper(title="New work", authors=(person,), year=2024)
+    response = client.get("/search/", {"q": "zhengxin zhang"})
+    assertContains(response, "Latest: New work (2024)")
+
+
 def test_search_query_count_is_fixed(client, django_assert_max_num_queries):
     for i in range(30):
         make_person(first="Yang", last=f"Liu{i}")
-    with django_assert_max_num_queries(4):
+    for i in range(3):
+        make_paper(title=f"Paper {i}", authors=(make_person(first="Yang", last=f"Liu{i}"),))
+    with django_assert_max_num_queries(5):
         response = client.get("/search/", {"q": "yang liu"})
     assert len(response.context["hits"]) == 25
 
