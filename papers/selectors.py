@@ -1,6 +1,7 @@
 """Reads behind the person pages and search; each a fixed number of queries whatever the size."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -269,3 +270,21 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     for hit in ranked:
         hit.latest_title, hit.latest_year = newest.get(hit.person.pk, ("", None))
     return ranked
+
+
+def person_namesakes(
+    person: Person, names: Iterable[tuple[str, str]], *, limit: int = 10
+) -> list[Person]:
+    """Other persons known by one of these names (the person's own): likely split targets."""
+    normalized = {normalize_name(first, last) for first, last in names} or {
+        normalize_name(person.first_name, person.last_name)
+    }
+    ids = (
+        PersonName.objects.filter(normalized__in=normalized)
+        .exclude(person=person)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    return list(
+        Person.objects.filter(pk__in=ids).order_by("-is_verified", "-item_count", "pk")[:limit]
+    )

@@ -64,6 +64,7 @@ def person_page_context(
         preselected = set(form.data.getlist("authorships"))
     elif select := request.GET.get("select", ""):
         preselected = set(select.split(","))
+    variants = list(person.name_variants.order_by("last", "first"))
     rows = [
         e.row(person_name=person.name, selectable=can_propose, checked=str(e.pk) in preselected)
         for e in entries
@@ -75,11 +76,10 @@ def person_page_context(
         "suggestion_url": page_url + "suggestion/",
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
         "preview": preview,
-        "other_names": [
-            n
-            for n in person.name_variants.order_by("last", "first")
-            if f"{n.first} {n.last}".strip() != person.name
-        ],
+        "other_names": [n for n in variants if f"{n.first} {n.last}".strip() != person.name],
+        "namesakes": selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
+        if can_propose
+        else [],
         "entries": entries,
         "split": split,
         "pending_count": len(pending),

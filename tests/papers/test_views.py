@@ -361,3 +361,13 @@ def test_search_prefers_whole_words_over_scattered_letters(client):
     response = client.get("/search/", {"q": "zhengxin"})
     pks = [h.person.pk for h in response.context["hits"]]
     assert pks.index(wanted.pk) < pks.index(scattered.pk)
+
+
+def test_assign_panel_lists_namesakes_to_choose_from(client):
+    person, _ = make_page(2, first="Yang", last="Liu")
+    ict = make_person(id="yang-liu-ict", first="Yang", last="Liu", verified=True)
+    make_person(id="someone-else", first="Wei", last="Wang", verified=True)
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get(f"/people/{person.pk}/")
+    assert [p.pk for p in response.context["namesakes"]] == [ict.pk]
+    assertContains(response, 'data-person-id="yang-liu-ict"')
