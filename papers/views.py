@@ -43,9 +43,11 @@ def mixed(request: HttpRequest) -> HttpResponse:
 
 
 def person_page_context(
-    request: HttpRequest, person: Person, form: AssignForm | None = None
+    request: HttpRequest, person: Person, form: AssignForm | None = None, *, papers_only=False
 ) -> dict:
-    """Everything the person page shows; also used to re-render it with a bound form."""
+    """Everything the person page shows; also used to re-render it with a bound form.
+
+    `papers_only`: just what the list of papers needs (its htmx refresh after a move)."""
     entries = selectors.person_entries(person)
     pending = assignment_selectors.open_moves_from(person)
     split = assignment_selectors.suggested_split(
@@ -64,23 +66,27 @@ def person_page_context(
         preselected = set(form.data.getlist("authorships"))
     elif select := request.GET.get("select", ""):
         preselected = set(select.split(","))
-    variants = list(person.name_variants.order_by("last", "first"))
     rows = [
         e.row(person_name=person.name, selectable=can_propose, checked=str(e.pk) in preselected)
         for e in entries
     ]
-    return {
+    context = {
         "rows": rows,
+        "entries": entries,
         "person": person,
         "page_url": page_url,
-        "suggestion_url": page_url + "suggestion/",
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
+    }
+    if papers_only:
+        return context
+    variants = list(person.name_variants.order_by("last", "first"))
+    return context | {
+        "suggestion_url": page_url + "suggestion/",
         "preview": preview,
         "other_names": [n for n in variants if f"{n.first} {n.last}".strip() != person.name],
         "namesakes": selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
         if can_propose
         else [],
-        "entries": entries,
         "split": split,
         "pending_count": len(pending),
         "incoming_count": assignment_selectors.open_moves_to(person),
@@ -95,8 +101,8 @@ def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         raise Http404(f"No person {person_id}")
-    context = person_page_context(request, person)
     # htmx re-fetches the list after a move (event "changeset-changed").
+    context = person_page_context(request, person, papers_only=bool(request.htmx))
     template = "papers/person_detail.html#papers" if request.htmx else "papers/person_detail.html"
     return render(request, template, context)
 
