@@ -94,6 +94,10 @@ class Move(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # What the export changed in the Anthology's files for this move ({"previous_id": the XML
+    # entry's `id` before, "added_name": [first, last] if the name was added to the target's
+    # people.json entry}): a revert's export restores exactly this, byte for byte.
+    export_record = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

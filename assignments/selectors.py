@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
+from assignments import selectors_decisions
 from assignments.models import ChangeSet, Move, Suggestion
 from papers.models import Person
 from papers.permissions import user_has_role
@@ -231,7 +232,12 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
         return cached
     try:
         model = clustering.load_model()
-        result = clustering.split_block(signatures_for_entries(person, entries), model=model)
+        must, cannot = selectors_decisions.constraints_for_signatures(
+            person.pk, [e.pk for e in entries]
+        )
+        result = clustering.split_block(
+            signatures_for_entries(person, entries), model=model, must_link=must, cannot_link=cannot
+        )
     except FileNotFoundError:
         return SuggestedSplit(
             message="Suggested groups are not available yet: no clustering model has been "

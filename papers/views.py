@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from assignments import selectors as assignment_selectors
+from assignments import selectors_decisions
 from assignments.forms import AssignForm
 from assignments.models import Suggestion
 from papers import selectors
@@ -74,6 +75,7 @@ def person_page_context(
         "rows": rows,
         "entries": entries,
         "person": person,
+        "audit": selectors_decisions.audit_for_person(person.pk),
         "page_url": page_url,
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
     }

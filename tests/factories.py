@@ -95,3 +95,67 @@ def make_authorship(
         explicit_id=person.id if person.is_verified else "",
         person=person,
     )
+
+
+# --- change sets (review/export tests; the drafting services build these in the app) ---
+
+
+def make_changeset(*, user: User | None = None, status: str = "submitted", note: str = ""):
+    from django.utils import timezone
+
+    from assignments.models import ChangeSet
+
+    return ChangeSet.objects.create(
+        created_by=user or make_user(roles=("reviewer",)),
+        status=status,
+        note=note,
+        submitted_at=timezone.now() if status != "draft" else None,
+    )
+
+
+def make_new_person(*, changeset, person_id: str, first: str = "Ada", last: str = "Lovelace", **kw):
+    from assignments.models import NewPerson
+
+    return NewPerson.objects.create(
+        changeset=changeset, person_id=person_id, first_name=first, last_name=last, **kw
+    )
+
+
+def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_person=None):
+    from assignments.models import Move
+
+    return Move.objects.create(
+        changeset=changeset,
+        authorship=authorship,
+        item_id=authorship.item_id,
+        role=authorship.role,
+        position=authorship.position,
+        from_person_id=authorship.person_id,
+        to_person=to_person,
+        to_new_person=to_new_person,
+    )
+
+
+def make_canonical_data(dest):
+    """A copy of fixtures/data as the Anthology's own tools write it (review/export tests).
+
+    The fixture cut is indented differently from the Anthology; the real data is byte-identical
+    to what `acl-anthology` saves, which exports and their reverts rely on. Loading and saving
+    the copy once with the library gives the same property.
+    """
+    import shutil
+    import warnings
+    from pathlib import Path
+
+    from acl_anthology import Anthology
+
+    data = Path(dest) / "data"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "data", data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=str(data))
+        anthology.people.load()
+        for collection in anthology.collections.values():
+            collection.save(collection.path, minimal_diff=False)
+        anthology.people.save(anthology.people.path)
+    return data

@@ -1,0 +1,396 @@
+"""Maintainers' pages: the queue of submitted change sets, one change set's preview and decision,
+revert, and the export as a patch or a JSON summary.
+
+Permission is checked in every view (any partial can be requested on its own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from assignments import services, tasks
+from assignments.models import ChangeSet, Move, NewPerson
+from papers.models import Person, PersonName
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _require_maintainer(request: HttpRequest) -> None:
+    if not services.user_is_maintainer(request.user):
+        raise PermissionDenied("Reviewing change sets needs a maintainer account.")
+
+
+# -- queue ------------------------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _require_maintainer(request)
+    status = request.GET.get("status", ChangeSet.Status.SUBMITTED)
+    reviewer = request.GET.get("reviewer", "").strip()
+    name = request.GET.get("name", "").strip()
+    qs = ChangeSet.objects.exclude(status=ChangeSet.Status.DRAFT)
+    if status in ChangeSet.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    if reviewer:
+        qs = qs.filter(created_by__username__icontains=reviewer)
+    if name:
+        # change sets moving entries of, or to, a person of that name (or creating one)
+        person_ids = PersonName.objects.filter(normalized__icontains=name.lower()).values(
+            "person_id"
+        )
+        qs = qs.filter(
+            Q(moves__from_person_id__in=person_ids)
+            | Q(moves__to_person_id__in=person_ids)
+            | Q(new_persons__last_name__icontains=name)
+            | Q(new_persons__person_id__icontains=name)
+        ).distinct()
+    qs = (
+        qs.select_related("created_by", "reviewed_by")
+        .annotate(move_count=Count("moves", distinct=True))
+        .order_by("submitted_at", "pk")
+    )
+    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "reviewer": reviewer,
+        "name": name,
+        "statuses": [s for s in ChangeSet.Status if s != ChangeSet.Status.DRAFT],
+    }
+    template = (
+        "assignments/review_queue.html#queue" if request.htmx else ("assignments/review_queue.html")
+    )
+    return render(request, template, context)
+
+
+# -- one change set ---------------------------------------------------------------------------
+
+
+@dataclass
+class PersonEffect:
+    person_id: str
+    name: str
+    is_new: bool
+    is_verified: bool
+    count_now: int
+    applied: bool  # the moves are already in the data: count_now is the result
+    leaving: list[Move] = field(default_factory=list)
+    arriving: list[Move] = field(default_factory=list)
+    entry_before: str = ""  # people.json entry, as JSON text ("" = none)
+    entry_after: str = ""
+
+    @property
+    def _delta(self) -> int:
+        # Counts are per item; one person rarely has two entries on one item.
+        leaving = {m.item_id for m in self.leaving}
+        arriving = {m.item_id for m in self.arriving}
+        return len(arriving - leaving) - len(leaving - arriving)
+
+    @property
+    def count_before(self) -> int:
+        return self.count_now - self._delta if self.applied else self.count_now
+
+    @property
+    def count_after(self) -> int:
+        return self.count_now if self.applied else self.count_now + self._delta
+
+
+def _people_entry(
+    names: list[tuple[str, str]], orcid: str, degree: str, comment: str, similar, dnm: bool
+) -> str:
+    # The shape people.json uses (keys in the library's order, empty ones left out).
+    entry = {
+        "names": [{"first": f, "last": la} if f else {"last": la} for f, la in names],
+        "comment": comment,
+        "degree": degree,
+        "disable_name_matching": dnm,
+        "orcid": orcid,
+        "similar": list(similar),
+    }
+    return json.dumps({k: v for k, v in entry.items() if v}, ensure_ascii=False, indent=2)
+
+
+def _xml_line(move: Move, *, after: bool) -> str:
+    a = move.authorship
+    first = a.first if a else ""
+    last = a.last if a else ""
+    if after:
+        target = move.target_id
+        xml_id = "" if target.endswith("/unverified") else target
+    else:
+        xml_id = a.explicit_id if a else ""
+    attr = f' id="{xml_id}"' if xml_id else ""
+    orcid = f' orcid="{a.explicit_orcid}"' if a and a.explicit_orcid else ""
+    return f"<{move.role}{attr}{orcid}><first>{first}</first><last>{last}</last></{move.role}>"
+
+
+def changeset_preview(changeset: ChangeSet) -> list[PersonEffect]:
+    """Per affected person: entries leaving and arriving, counts, people.json before/after.
+
+    A fixed number of queries whatever the number of moves or papers.
+    """
+    moves = list(
+        changeset.moves.select_related(
+            "authorship", "authorship__paper", "authorship__volume", "to_person", "to_new_person"
+        ).order_by("item_id", "role", "position")
+    )
+    for m in moves:
+        m.xml_before = _xml_line(m, after=False)
+        m.xml_after = _xml_line(m, after=True)
+    new_persons = {np.person_id: np for np in changeset.new_persons.all()}
+    ids = {m.from_person_id for m in moves} | {m.target_id for m in moves}
+    persons = {p.id: p for p in Person.objects.filter(id__in=ids).prefetch_related("name_variants")}
+    applied = changeset.status == ChangeSet.Status.APPLIED
+    effects: dict[str, PersonEffect] = {}
+    for pid in sorted(ids):
+        p = persons.get(pid)
+        np = new_persons.get(pid)
+        if np is not None:
+            name = f"{np.first_name} {np.last_name}".strip()
+            count = p.item_count if p is not None and applied else 0
+            effects[pid] = PersonEffect(pid, name, True, True, count, applied)
+        elif p is not None:
+            effects[pid] = PersonEffect(pid, p.name, False, p.is_verified, p.item_count, applied)
+        else:
+            effects[pid] = PersonEffect(pid, pid, False, False, 0, applied)
+    for m in moves:
+        if m.status == Move.Status.REJECTED or (applied and m.status != Move.Status.APPLIED):
+            continue
+        effects[m.from_person_id].leaving.append(m)
+        effects[m.target_id].arriving.append(m)
+    for pid, eff in effects.items():
+        p = persons.get(pid)
+        printed = [(m.authorship.first, m.authorship.last) for m in eff.arriving if m.authorship]
+        if eff.is_new:
+            np = new_persons[pid]
+            names = [(np.first_name, np.last_name)]
+            names += [n for n in dict.fromkeys(printed) if n not in names]
+            eff.entry_after = _people_entry(names, np.orcid, np.degree, np.comment, (), False)
+        elif p is not None and p.is_verified:
+            explicit = [
+                (n.first, n.last)
+                for n in sorted(p.name_variants.all(), key=lambda n: (not n.is_canonical, n.pk))
+                if n.is_explicit
+            ]
+            args = (p.orcid, p.degree, p.comment, p.similar, p.disable_name_matching)
+            eff.entry_before = _people_entry(explicit, *args)
+            added = [n for n in dict.fromkeys(printed) if n not in explicit]
+            eff.entry_after = _people_entry(explicit + added, *args)
+    return list(effects.values())
+
+
+def _changeset_context(changeset: ChangeSet, **extra) -> dict:
+    effects = changeset_preview(changeset)
+    moves = sorted(
+        {m.pk: m for e in effects for m in e.leaving + e.arriving}.values(),
+        key=lambda m: (m.item_id, m.role, m.position),
+    )
+    if not moves:  # all rejected: still list them
+        moves = list(changeset.moves.select_related("authorship", "authorship__paper"))
+    later = changeset.reverted_by.order_by("pk")
+    return {
+        "changeset": changeset,
+        "effects": effects,
+        "moves": moves,
+        "reverted_by": list(later),
+        "can_decide": changeset.status == ChangeSet.Status.SUBMITTED,
+        "can_revert": changeset.status == ChangeSet.Status.APPLIED,
+        **extra,
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_maintainer(request)
+    changeset = get_object_or_404(
+        ChangeSet.objects.select_related("created_by", "reviewed_by", "reverts"), pk=pk
+    )
+    template = "assignments/review_changeset.html"
+    if request.htmx:
+        template += "#decision"
+    return render(request, template, _changeset_context(changeset))
+
+
+def _error_response(request, changeset, errors: list[str], status: int) -> HttpResponse:
+    context = _changeset_context(changeset, errors=errors, comment=request.POST.get("comment", ""))
+    template = "assignments/review_changeset.html"
+    if request.htmx:
+        template += "#decision"
+    return render(request, template, context, status=status)
+
+
+@require_POST
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve all, approve the ticked moves, or reject, with a comment for the reviewer."""
+    _require_maintainer(request)
+    changeset = get_object_or_404(ChangeSet, pk=pk)
+    decision = request.POST.get("decision")
+    comment = request.POST.get("comment", "").strip()
+    try:
+        if decision == "approve":
+            services.changeset_approve(changeset=changeset, user=request.user, comment=comment)
+            message = f"Change set {pk} approved and applied."
+        elif decision == "approve_some":
+            try:
+                ids = [int(i) for i in request.POST.getlist("move")]
+            except ValueError:
+                ids = []
+            if not ids:
+                raise ValidationError("Tick the moves to approve, or approve or reject all.")
+            services.changeset_approve(
+                changeset=changeset, user=request.user, move_ids=ids, comment=comment
+            )
+            message = f"Change set {pk}: {len(ids)} move(s) approved and applied, others rejected."
+        elif decision == "reject":
+            services.changeset_reject(changeset=changeset, user=request.user, comment=comment)
+            message = f"Change set {pk} rejected."
+        else:
+            raise ValidationError("Choose approve, approve selected, or reject.")
+    except services.ChangeSetConflict as exc:
+        errors = ["Nothing was applied: these entries changed since the proposal."]
+        return _error_response(request, changeset, errors + exc.messages, status=409)
+    except ValidationError as exc:
+        return _error_response(request, changeset, exc.messages, status=400)
+    return _done(request, reverse("assignments:review_changeset", args=[pk]), message)
+
+
+@require_POST
+def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_maintainer(request)
+    changeset = get_object_or_404(ChangeSet, pk=pk)
+    try:
+        revert = services.changeset_revert(changeset=changeset, user=request.user)
+    except services.ChangeSetConflict as exc:
+        return _error_response(request, changeset, exc.messages, status=409)
+    except ValidationError as exc:
+        return _error_response(request, changeset, exc.messages, status=400)
+    if revert.status == ChangeSet.Status.APPLIED:
+        message = f"Change set {pk} reverted (change set {revert.pk})."
+    else:
+        message = (
+            f"Some entries of change set {pk} changed since it was applied: the revert is "
+            f"proposed as change set {revert.pk} for review instead."
+        )
+    return _done(request, reverse("assignments:review_changeset", args=[revert.pk]), message)
+
+
+def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+# -- export downloads -------------------------------------------------------------------------
+
+
+def _data_dir() -> str | None:
+    return getattr(settings, "ANTHOLOGY_DATA_DIR", None) or os.environ.get("ANTHOLOGY_DATA_DIR")
+
+
+def _export_preview() -> tuple[bool, services.ExportResult | None]:
+    """(configured, the stored dry run or None while the background task computes it)."""
+    data_dir = _data_dir()
+    if not data_dir:
+        return False, None
+    key, result = services.export_preview_get(data_dir=data_dir)
+    if result is None and cache.add(f"review-export-queued:{key}", True, 600):
+        tasks.export_preview.enqueue(data_dir=data_dir, key=key)
+        key, result = services.export_preview_get(data_dir=data_dir)  # immediate backend
+    return True, result
+
+
+def _summary(result: services.ExportResult) -> dict:
+    sets = {
+        cs.pk: cs
+        for cs in ChangeSet.objects.filter(pk__in=result.changeset_ids).select_related(
+            "created_by", "reviewed_by"
+        )
+    }
+    by_cs = {entry["changeset"]: entry["moves"] for entry in result.summary}
+    new_persons = defaultdict(list)
+    for np in NewPerson.objects.filter(changeset_id__in=result.changeset_ids):
+        new_persons[np.changeset_id].append(
+            {
+                "id": np.person_id,
+                "first": np.first_name,
+                "last": np.last_name,
+                "orcid": np.orcid,
+                "degree": np.degree,
+                "comment": np.comment,
+            }
+        )
+    return {
+        "data_dir": _data_dir(),
+        "files": result.files,
+        "conflicts": result.conflicts,
+        "changesets": [
+            {
+                "id": pk,
+                "status": sets[pk].status,
+                "note": sets[pk].note,
+                "created_by": sets[pk].created_by.username,
+                "reviewed_by": sets[pk].reviewed_by.username if sets[pk].reviewed_by else None,
+                "review_comment": sets[pk].review_comment,
+                "applied_at": sets[pk].applied_at.isoformat() if sets[pk].applied_at else None,
+                "reverts": sets[pk].reverts_id,
+                "new_persons": new_persons.get(pk, []),
+                "moves": by_cs.get(pk, []),
+            }
+            for pk in result.changeset_ids
+            if pk in sets
+        ],
+    }
+
+
+@require_GET
+def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""
+    _require_maintainer(request)
+    if fmt not in ("patch", "json"):
+        raise Http404("Formats: patch, json.")
+    configured, result = _export_preview()
+    if not configured:
+        return HttpResponse(
+            "No Anthology data folder configured (ANTHOLOGY_DATA_DIR).",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    if result is None:
+        # Loading the Anthology takes a while: a worker prepares it, this page polls.
+        return render(request, "assignments/review_export.html", {"fmt": fmt}, status=202)
+    if request.htmx:
+        # the polling page: now fetch the file itself
+        return HttpResponseClientRedirect(request.path)
+    if fmt == "json":
+        return JsonResponse(_summary(result), status=409 if result.conflicts else 200)
+    if result.conflicts:
+        return HttpResponse(
+            "Conflicts, no patch:\n" + "\n".join(result.conflicts) + "\n",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(result.diff, content_type="text/x-diff; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="anthology-review.patch"'
+    return response

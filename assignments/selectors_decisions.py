@@ -1,0 +1,187 @@
+"""Maintainers' applied decisions, fed back to the clustering and to the import.
+
+An applied move (not reverted) says "this entry belongs to the target, not to the person it came
+from". The clustering gets these as constraints over signature ids (str(authorship.id)); the
+import gets the entries whose new resolution contradicts a decision, to report instead of
+silently overwriting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+
+from django.db.models import Count, Q
+
+from assignments.models import ChangeSet, Move
+
+
+def _moves_in_force():
+    # Reverted moves are marked REVERTED; a revert's own moves undo decisions, they are none.
+    # Of several applied moves of one entry the latest wins.
+    return (
+        Move.objects.filter(
+            status=Move.Status.APPLIED,
+            changeset__status=ChangeSet.Status.APPLIED,
+            changeset__reverts__isnull=True,
+        )
+        .select_related("to_new_person")
+        .order_by("applied_at", "pk")
+    )
+
+
+def _latest_by_authorship(moves) -> dict[int, Move]:
+    latest: dict[int, Move] = {}
+    for m in moves:
+        if m.authorship_id is not None:
+            latest[m.authorship_id] = m  # ordered by applied_at: later wins
+    return latest
+
+
+def decisions_for_person_ids(
+    person_ids: Iterable[str],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(must_link_pairs, cannot_link_pairs) of authorship ids, for entries now on these persons
+    or moved away from them by applied moves.
+
+    must-link: two entries moved to the same person. cannot-link: two entries that applied moves
+    sent to different persons, and an entry moved away from a person with an entry moved to it.
+    """
+    ids = set(person_ids)
+    moves = _moves_in_force().filter(authorship__isnull=False)
+    latest = _latest_by_authorship(
+        moves.filter(Q(authorship__person_id__in=ids) | Q(from_person_id__in=ids))
+    )
+    by_target: dict[str, list[int]] = defaultdict(list)
+    away_from: dict[str, list[int]] = defaultdict(list)
+    for aid, m in latest.items():
+        by_target[m.target_id].append(aid)
+        away_from[m.from_person_id].append(aid)
+    must = [(a, b) for group in by_target.values() for a, b in combinations(sorted(group), 2)]
+    cannot: set[tuple[int, int]] = set()
+    targets = sorted(by_target)
+    for t1, t2 in combinations(targets, 2):
+        for a in by_target[t1]:
+            for b in by_target[t2]:
+                cannot.add((min(a, b), max(a, b)))
+    # an entry moved away from P cannot go with entries moved onto P
+    for source, moved_away in away_from.items():
+        for a in moved_away:
+            for b in by_target.get(source, ()):
+                if a != b:
+                    cannot.add((min(a, b), max(a, b)))
+    return must, sorted(cannot)
+
+
+def constraints_for_signatures(
+    person_id: str, authorship_ids: Iterable[int]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`split_block(must_link=..., cannot_link=...)` for a page's entries: the decisions about
+    this person, restricted to the given entries, as signature ids (str(authorship.id))."""
+    ids = set(authorship_ids)
+    must, cannot = decisions_for_person_ids([person_id])
+    return (
+        [(str(a), str(b)) for a, b in must if a in ids and b in ids],
+        [(str(a), str(b)) for a, b in cannot if a in ids and b in ids],
+    )
+
+
+@dataclass(frozen=True)
+class DecisionConflict:
+    item_id: str
+    role: str
+    position: int
+    decided_person_id: str  # where the applied move put the entry
+    new_person_id: str | None  # where the new resolution puts it (None: entry gone)
+    changeset_id: int
+    move_id: int
+
+    def __str__(self) -> str:
+        where = self.new_person_id or "nowhere (the entry is gone)"
+        return (
+            f"{self.item_id} {self.role} #{self.position + 1}: change set {self.changeset_id} "
+            f"moved it to {self.decided_person_id}, the import would put it on {where}"
+        )
+
+
+def decision_conflicts(
+    resolution: Mapping[tuple[str, str, int], str],
+    *,
+    item_ids: Iterable[str] | None = None,
+) -> list[DecisionConflict]:
+    """Entries whose applied move disagrees with a new resolution.
+
+    `resolution` maps (item_id, role, position) to the person id the new data resolves it to.
+    Only entries of `item_ids` are checked when given (an import of some collections); otherwise
+    every applied move is. An entry missing from `resolution` counts as gone when its item is
+    among the checked ones.
+    """
+    moves = _moves_in_force()
+    if item_ids is not None:
+        moves = moves.filter(item_id__in=list(item_ids))
+    latest: dict[tuple[str, str, int], Move] = {}
+    for m in moves:
+        latest[(m.item_id, m.role, m.position)] = m
+    conflicts = []
+    for key, m in sorted(latest.items()):
+        new = resolution.get(key)
+        if new != m.target_id:
+            conflicts.append(
+                DecisionConflict(key[0], key[1], key[2], m.target_id, new, m.changeset_id, m.pk)
+            )
+    return conflicts
+
+
+# -- audit: who moved what, when, why ---------------------------------------------------------
+
+AUDIT_LIMIT = 50  # change sets shown; a person page must not grow with its history
+AUDIT_ENTRIES = 10  # entries listed per change set
+
+
+@dataclass
+class AuditEvent:
+    changeset: ChangeSet
+    moves: list[Move]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.moves)
+
+
+def _audit(moves_q: Q) -> list[AuditEvent]:
+    """Applied (and since reverted) moves matching `moves_q`, grouped by change set, newest
+    first. Two queries whatever the history's size."""
+    base = Move.objects.filter(moves_q, status__in=[Move.Status.APPLIED, Move.Status.REVERTED])
+    sets = list(
+        ChangeSet.objects.filter(pk__in=base.values("changeset_id"))
+        .select_related("created_by", "reviewed_by")
+        .annotate(n=Count("moves", filter=Q(moves__in=base)))
+        .order_by("-applied_at", "-pk")[:AUDIT_LIMIT]
+    )
+    moves: dict[int, list[Move]] = defaultdict(list)
+    rows = (
+        base.filter(changeset__in=sets)
+        .select_related("to_new_person", "authorship__paper")
+        .order_by("changeset_id", "item_id", "position")
+    )
+    for m in rows:
+        if len(moves[m.changeset_id]) < AUDIT_ENTRIES:
+            moves[m.changeset_id].append(m)
+    return [AuditEvent(cs, moves[cs.pk], cs.n) for cs in sets]
+
+
+def audit_for_person(person_id: str) -> list[AuditEvent]:
+    """Change sets that moved entries onto or away from this person, including reverts."""
+    return _audit(
+        Q(from_person_id=person_id)
+        | Q(to_person_id=person_id)
+        | Q(to_new_person__person_id=person_id)
+    )
+
+
+def audit_for_item(item_id: str) -> list[AuditEvent]:
+    """Change sets that moved an author/editor entry of this paper (or volume)."""
+    return _audit(Q(item_id=item_id))

@@ -1,0 +1,116 @@
+"""A maintainer reviews, approves and reverts a change set in headless Chromium.
+
+Uses Debian's `chromium` (never `playwright install`); skipped without it.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from assignments.models import ChangeSet
+from papers import services as papers_services
+from papers.models import Authorship
+from tests.factories import (
+    make_changeset,
+    make_move,
+    make_new_person,
+    make_paper,
+    make_person,
+    make_user,
+)
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # CI sets REQUIRE_BROWSER=1: there a missing browser fails instead of skipping.
+    pytest.mark.skipif(
+        not CHROMIUM and os.environ.get("REQUIRE_BROWSER") != "1",
+        reason="chromium is not installed (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright():
+    # Playwright's sync API keeps an event loop running in this thread while the test and
+    # pytest-django make synchronous ORM calls. Session scope: it must be set before the session
+    # fixtures (test database, browser) start; the browser tests' conftest does the same.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _login(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_maintainer_reviews_approves_and_reverts(page, live_server):
+    for role in ("reviewer", "maintainer", "admin"):
+        # an earlier transactional test's flush may have dropped the roles' data migration
+        Group.objects.get_or_create(name=role)
+    make_user(username="boss", roles=("maintainer",))
+    unverified = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
+    entries = [
+        make_paper(authors=(unverified,), title=f"Matrix product operators {i}").authorships.get()
+        for i in range(3)
+    ]
+    papers_services.persons_refresh_stats(person_ids=[unverified.id])
+    cs = make_changeset(note="RUC papers")
+    ruc = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
+    for a in entries[:2]:
+        make_move(changeset=cs, authorship=a, to_new_person=ruc)
+    other = make_changeset(note="something else entirely")
+
+    _login(page, live_server, "boss")
+    page.goto(f"{live_server.url}/review/")
+    assert page.locator(f"#queue >> text=#{cs.pk}").is_visible()
+    # htmx filter: only the matching change set stays
+    page.fill("input[name=name]", "peiyu-liu-ruc")
+    expect(page.locator("#queue")).not_to_contain_text(f"#{other.pk}")
+    expect(page).to_have_url(re.compile(r"name=peiyu-liu-ruc"))
+    page.click(f"#queue >> text=#{cs.pk}")
+
+    page.wait_for_selector("text=Effect if applied")
+    assert page.locator("text=Papers: 3 → 1").is_visible()
+    assert page.locator("text=Papers: 0 → 2").is_visible()
+    page.fill("#comment", "Coauthors agree")
+    page.click("button[value=approve]")
+    page.wait_for_selector("text=approved and applied")
+    cs.refresh_from_db()
+    assert cs.status == ChangeSet.Status.APPLIED and cs.review_comment == "Coauthors agree"
+    assert Authorship.objects.filter(person_id="peiyu-liu-ruc").count() == 2
+
+    page.click("text=Revert change set")
+    page.wait_for_selector("text=reverted (change set")
+    cs.refresh_from_db()
+    assert cs.status == ChangeSet.Status.REVERTED
+    assert set(Authorship.objects.values_list("person_id", flat=True)) == {unverified.id}

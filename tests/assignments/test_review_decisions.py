@@ -1,0 +1,89 @@
+import pytest
+
+from assignments import selectors_decisions, services
+from tests.factories import (
+    make_changeset,
+    make_move,
+    make_new_person,
+    make_paper,
+    make_person,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _split():
+    page = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
+    entries = [make_paper(authors=(page,)).authorships.get() for _ in range(4)]
+    cs = make_changeset()
+    a = make_new_person(changeset=cs, person_id="peiyu-liu-a", first="Peiyu", last="Liu")
+    b = make_new_person(changeset=cs, person_id="peiyu-liu-b", first="Peiyu", last="Liu")
+    make_move(changeset=cs, authorship=entries[0], to_new_person=a)
+    make_move(changeset=cs, authorship=entries[1], to_new_person=a)
+    make_move(changeset=cs, authorship=entries[2], to_new_person=b)
+    maintainer = make_user(roles=("maintainer",))
+    services.changeset_approve(changeset=cs, user=maintainer)
+    return page, entries, cs, maintainer
+
+
+def test_applied_moves_become_must_and_cannot_links():
+    page, e, _, _ = _split()
+    must, cannot = selectors_decisions.decisions_for_person_ids([page.id])
+    assert must == [(e[0].pk, e[1].pk)]
+    assert cannot == sorted([(e[0].pk, e[2].pk), (e[1].pk, e[2].pk)])
+    # the same decisions seen from a target person
+    must_a, _ = selectors_decisions.decisions_for_person_ids(["peiyu-liu-a"])
+    assert must_a == [(e[0].pk, e[1].pk)]
+
+
+def test_reverted_decisions_no_longer_count():
+    page, _, cs, maintainer = _split()
+    services.changeset_revert(changeset=cs, user=maintainer)
+    assert selectors_decisions.decisions_for_person_ids([page.id]) == ([], [])
+
+
+def test_import_resolution_contradicting_a_decision_is_reported():
+    page, e, cs, _ = _split()
+    resolution = {(a.item_id, a.role, a.position): "peiyu-liu-a" for a in e[:2]}
+    resolution[(e[2].item_id, "author", 0)] = page.id  # the import would undo this move
+    resolution[(e[3].item_id, "author", 0)] = page.id
+    conflicts = selectors_decisions.decision_conflicts(resolution)
+    assert [(c.item_id, c.decided_person_id, c.new_person_id) for c in conflicts] == [
+        (e[2].item_id, "peiyu-liu-b", page.id)
+    ]
+    assert f"change set {cs.pk} moved it to peiyu-liu-b" in str(conflicts[0])
+    # only the imported items are checked; an entry missing from them is gone
+    gone = selectors_decisions.decision_conflicts({}, item_ids=[e[0].item_id])
+    assert [(c.item_id, c.new_person_id) for c in gone] == [(e[0].item_id, None)]
+
+
+def test_person_page_clustering_receives_the_decisions(client, monkeypatch):
+    """The on-demand split of a page gets the applied decisions as constraints."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    _, e, cs, _ = _split()
+    seen = {}
+
+    @dataclass
+    class BlockResult:
+        clusters: list
+        estimated_people: float = 1.0
+        separations: tuple = ()
+
+    def split_block(signatures, *, model, must_link=(), cannot_link=()):
+        seen.update(ids={s["id"] for s in signatures}, must=must_link, cannot=cannot_link)
+        return BlockResult(clusters=[])
+
+    fake = types.ModuleType("assignments.clustering")
+    fake.load_model = lambda path=None: object()
+    fake.split_block = split_block
+    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+
+    must, cannot = selectors_decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
+    assert (must, cannot) == ([(str(e[0].pk), str(e[1].pk))], [])
+    client.get("/people/peiyu-liu-a/")
+    assert seen["ids"] == {str(e[0].pk), str(e[1].pk)}
+    assert list(seen["must"]) == [(str(e[0].pk), str(e[1].pk))]
