@@ -75,7 +75,6 @@ def person_page_context(
         "rows": rows,
         "entries": entries,
         "person": person,
-        "audit": selectors_decisions.audit_for_person(person.pk),
         "page_url": page_url,
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
     }
@@ -83,6 +82,7 @@ def person_page_context(
         return context
     variants = list(person.name_variants.order_by("last", "first"))
     return context | {
+        "audit": selectors_decisions.audit_for_person(person.pk),
         "suggestion_url": page_url + "suggestion/",
         "preview": preview,
         "other_names": [n for n in variants if f"{n.first} {n.last}".strip() != person.name],
