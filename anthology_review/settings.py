@@ -103,6 +103,10 @@ TASKS = {
     }
 }
 
+# The Anthology data folder (a checkout's data/) that approved changes are exported against for
+# the maintainers' patch download. The demo uses the fixtures; set it to a real checkout.
+ANTHOLOGY_DATA_DIR = os.environ.get("ANTHOLOGY_DATA_DIR", str(BASE_DIR / "fixtures" / "data"))
+
 # The clustering model the app uses; `train_clustering` writes it.
 CLUSTERING_MODEL_PATH = Path(
     os.environ.get(

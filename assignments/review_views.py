@@ -7,7 +7,6 @@ Permission is checked in every view (any partial can be requested on its own).
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -306,7 +305,7 @@ def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
 
 
 def _data_dir() -> str | None:
-    return getattr(settings, "ANTHOLOGY_DATA_DIR", None) or os.environ.get("ANTHOLOGY_DATA_DIR")
+    return settings.ANTHOLOGY_DATA_DIR or None
 
 
 def _export_preview() -> tuple[bool, services.ExportResult | None]:

@@ -1,15 +1,15 @@
 """Maintainers' applied decisions, fed back to the clustering and to the import.
 
 An applied move (not reverted) says "this entry belongs to the target, not to the person it came
-from". The clustering gets these as constraints over signature ids (str(authorship.id)); the
-import gets the entries whose new resolution contradicts a decision, to report instead of
-silently overwriting.
+from". The clustering gets these as constraints over signature ids (str(authorship.id)). (The
+import reports entries whose new resolution contradicts a decision itself, in SQL:
+papers.services.DECISION_CONFLICTS_SQL.)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -86,52 +86,6 @@ def constraints_for_signatures(
         [(str(a), str(b)) for a, b in must if a in ids and b in ids],
         [(str(a), str(b)) for a, b in cannot if a in ids and b in ids],
     )
-
-
-@dataclass(frozen=True)
-class DecisionConflict:
-    item_id: str
-    role: str
-    position: int
-    decided_person_id: str  # where the applied move put the entry
-    new_person_id: str | None  # where the new resolution puts it (None: entry gone)
-    changeset_id: int
-    move_id: int
-
-    def __str__(self) -> str:
-        where = self.new_person_id or "nowhere (the entry is gone)"
-        return (
-            f"{self.item_id} {self.role} #{self.position + 1}: change set {self.changeset_id} "
-            f"moved it to {self.decided_person_id}, the import would put it on {where}"
-        )
-
-
-def decision_conflicts(
-    resolution: Mapping[tuple[str, str, int], str],
-    *,
-    item_ids: Iterable[str] | None = None,
-) -> list[DecisionConflict]:
-    """Entries whose applied move disagrees with a new resolution.
-
-    `resolution` maps (item_id, role, position) to the person id the new data resolves it to.
-    Only entries of `item_ids` are checked when given (an import of some collections); otherwise
-    every applied move is. An entry missing from `resolution` counts as gone when its item is
-    among the checked ones.
-    """
-    moves = _moves_in_force()
-    if item_ids is not None:
-        moves = moves.filter(item_id__in=list(item_ids))
-    latest: dict[tuple[str, str, int], Move] = {}
-    for m in moves:
-        latest[(m.item_id, m.role, m.position)] = m
-    conflicts = []
-    for key, m in sorted(latest.items()):
-        new = resolution.get(key)
-        if new != m.target_id:
-            conflicts.append(
-                DecisionConflict(key[0], key[1], key[2], m.target_id, new, m.changeset_id, m.pk)
-            )
-    return conflicts
 
 
 # -- audit: who moved what, when, why ---------------------------------------------------------

@@ -43,21 +43,6 @@ def test_reverted_decisions_no_longer_count():
     assert selectors_decisions.decisions_for_person_ids([page.id]) == ([], [])
 
 
-def test_import_resolution_contradicting_a_decision_is_reported():
-    page, e, cs, _ = _split()
-    resolution = {(a.item_id, a.role, a.position): "peiyu-liu-a" for a in e[:2]}
-    resolution[(e[2].item_id, "author", 0)] = page.id  # the import would undo this move
-    resolution[(e[3].item_id, "author", 0)] = page.id
-    conflicts = selectors_decisions.decision_conflicts(resolution)
-    assert [(c.item_id, c.decided_person_id, c.new_person_id) for c in conflicts] == [
-        (e[2].item_id, "peiyu-liu-b", page.id)
-    ]
-    assert f"change set {cs.pk} moved it to peiyu-liu-b" in str(conflicts[0])
-    # only the imported items are checked; an entry missing from them is gone
-    gone = selectors_decisions.decision_conflicts({}, item_ids=[e[0].item_id])
-    assert [(c.item_id, c.new_person_id) for c in gone] == [(e[0].item_id, None)]
-
-
 def test_person_page_clustering_receives_the_decisions(client, monkeypatch):
     """The on-demand split of a page gets the applied decisions as constraints."""
     import sys

@@ -91,4 +91,21 @@ class Command(BaseCommand):
             shutil.copy(data_dir / "json" / name, out / "json" / name)
         if (data_dir / "xml" / "schema.rnc").is_file():
             shutil.copy(data_dir / "xml" / "schema.rnc", out / "xml" / "schema.rnc")
+        _save_as_the_library_does(out)
         self.stdout.write(f"wrote {out}: {len(by_collection)} collections, {len(cut)} persons")
+
+
+def _save_as_the_library_does(data_dir: Path) -> None:
+    """Re-write the cut through acl-anthology, so that an export through the library touches
+    only the lines it changes (the library's layout, not lxml's or json's)."""
+    import warnings
+
+    from acl_anthology import Anthology
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=data_dir, verbose=False)
+        anthology.people.load()
+        for collection in anthology.collections.values():
+            collection.save(minimal_diff=False)
+        anthology.people.save()
