@@ -1,11 +1,6 @@
-"""A maintainer reviews, approves and reverts a change set in headless Chromium.
+"""A maintainer reviews, approves and reverts a change set in headless Chromium."""
 
-Uses Debian's `chromium` (never `playwright install`); skipped without it.
-"""
-
-import os
 import re
-import shutil
 
 import pytest
 from django.contrib.auth.models import Group
@@ -23,46 +18,10 @@ from tests.factories import (
     make_user,
 )
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    # CI sets REQUIRE_BROWSER=1: there a missing browser fails instead of skipping.
-    pytest.mark.skipif(
-        not CHROMIUM and os.environ.get("REQUIRE_BROWSER") != "1",
-        reason="chromium is not installed (apt-get install chromium)",
-    ),
+    pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _orm_beside_playwright():
-    # Playwright's sync API keeps an event loop running in this thread while the test and
-    # pytest-django make synchronous ORM calls. Session scope: it must be set before the session
-    # fixtures (test database, browser) start; the browser tests' conftest does the same.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _login(page, live_server, username: str) -> None:
