@@ -1,10 +1,12 @@
-"""Server time of the pages reviewers use most, on whatever data the database holds.
+"""Server time of the pages reviewers use most: the largest person page and search.
 
-    python bench/pages.py [--reps 200] [--searches 300]
+    python bench/pages.py --data ../shared/data/acl-anthology-2025-05.tar.xz   # scratch database
+    python bench/pages.py                                  # whatever the app's database holds
 
-Load the full data first (`python manage.py import_anthology /tmp/data/acl-anthology-2025-05/data`).
-Requests go through Django's test Client in-process (no network), so the figures are the
-server's time: URL routing, middleware, queries and template rendering. Prints p50/p95 for
+With --data, the data (archive or folder) is imported into a scratch database `bench_pages` on
+the app's server (as the other benchmarks do) and measured there. Requests go through Django's
+test Client in-process (no network), so the figures are the server's time: URL routing,
+middleware, queries and template rendering. Prints p50/p95 for
 - the person page with the most entries, for a visitor and for a logged-in reviewer,
 - search over all persons (full page and the htmx partial), for real names, typos and prefixes.
 Everything the script writes (a reviewer account) is rolled back.
@@ -14,24 +16,15 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from papers.models import Authorship, Person, PersonName  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -43,7 +36,7 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 CPU: list[float] = []  # this process's CPU time per request, next to the wall-clock samples
 
 
-def timed(client: Client, url: str, **headers) -> float:
+def timed(client, url: str, **headers) -> float:
     cpu = time.process_time()
     start = time.perf_counter()
     response = client.get(url, headers=headers)
@@ -77,7 +70,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=200, help="requests per person-page case")
     parser.add_argument("--searches", type=int, default=300, help="search queries per case")
+    parser.add_argument("--data", type=Path, help="import this data into a scratch database first")
     args = parser.parse_args()
+    if args.data is not None:
+        from common import data_folder, scratch_database_env
+
+        env = scratch_database_env("bench_pages")
+        with data_folder(args.data) as folder:
+            manage = str(ROOT / "manage.py")
+            subprocess.run(
+                [sys.executable, manage, "import_anthology", str(folder)], env=env, check=True
+            )
+        again = [
+            sys.executable,
+            __file__,
+            "--reps",
+            str(args.reps),
+            "--searches",
+            str(args.searches),
+        ]
+        raise SystemExit(subprocess.run(again, env=env).returncode)
+    measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from papers.models import Authorship, Person, PersonName
 
     person = Person.objects.order_by("-item_count").first()
     if person is None:

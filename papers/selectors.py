@@ -1,6 +1,7 @@
 """Reads behind the person pages and search; each a fixed number of queries whatever the size."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -206,6 +207,9 @@ class SearchHit:
     person: Person
     matched_name: str  # the variant that matched, when not the canonical name
     score: float
+    # the newest paper: with the years and the comment, what tells namesakes apart at a glance
+    latest_title: str = ""
+    latest_year: int | None = None
 
 
 def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
@@ -255,4 +259,32 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
             shown = f"{first} {last}".strip()
             hits[pid] = SearchHit(person, "" if shown == person.name else shown, score)
     ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.person.item_count, h.person.pk))
-    return ranked[:limit]
+    ranked = ranked[:limit]
+    latest = (
+        Authorship.objects.filter(person_id__in=[h.person.pk for h in ranked], paper__isnull=False)
+        .order_by("person_id", F("paper__year").desc(nulls_last=True), "-item_id")
+        .distinct("person_id")
+        .values_list("person_id", "paper__title", "paper__year")
+    )
+    newest = {pid: (title, year) for pid, title, year in latest} if ranked else {}
+    for hit in ranked:
+        hit.latest_title, hit.latest_year = newest.get(hit.person.pk, ("", None))
+    return ranked
+
+
+def person_namesakes(
+    person: Person, names: Iterable[tuple[str, str]], *, limit: int = 10
+) -> list[Person]:
+    """Other persons known by one of these names (the person's own): likely split targets."""
+    normalized = {normalize_name(first, last) for first, last in names} or {
+        normalize_name(person.first_name, person.last_name)
+    }
+    ids = (
+        PersonName.objects.filter(normalized__in=normalized)
+        .exclude(person=person)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    return list(
+        Person.objects.filter(pk__in=ids).order_by("-is_verified", "-item_count", "pk")[:limit]
+    )

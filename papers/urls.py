@@ -16,17 +16,8 @@ urlpatterns = [
         name="person_unverified_suggestion",
     ),
     path("people/<str:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"),
-    # A preview's pages: the same views, served from the preview's schema (PreviewSchemaMiddleware).
-    path(
-        "previews/<slug:preview>/people/<str:slug>/unverified/",
-        views.person_unverified,
-        name="preview_person_unverified",
-    ),
-    path(
-        "previews/<slug:preview>/people/<str:person_id>/",
-        views.person_detail,
-        name="preview_person",
-    ),
+    # A preview's person pages are routed in anthology_review/urls.py; their suggested splits
+    # load from here (same views, the preview's schema: PreviewSchemaMiddleware).
     path(
         "previews/<slug:preview>/people/<str:slug>/unverified/suggestion/",
         views.person_unverified_suggestion,

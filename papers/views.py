@@ -44,9 +44,11 @@ def mixed(request: HttpRequest) -> HttpResponse:
 
 
 def person_page_context(
-    request: HttpRequest, person: Person, form: AssignForm | None = None
+    request: HttpRequest, person: Person, form: AssignForm | None = None, *, papers_only=False
 ) -> dict:
-    """Everything the person page shows; also used to re-render it with a bound form."""
+    """Everything the person page shows; also used to re-render it with a bound form.
+
+    `papers_only`: just what the list of papers needs (its htmx refresh after a move)."""
     entries = selectors.person_entries(person)
     pending = assignment_selectors.open_moves_from(person)
     split = assignment_selectors.suggested_split(
@@ -69,20 +71,24 @@ def person_page_context(
         e.row(person_name=person.name, selectable=can_propose, checked=str(e.pk) in preselected)
         for e in entries
     ]
-    return {
+    context = {
         "rows": rows,
-        "person": person,
-        "audit": selectors_decisions.audit_for_person(person.pk),
-        "page_url": page_url,
-        "suggestion_url": page_url + "suggestion/",
-        "people_prefix": selectors.people_prefix(preview.name if preview else None),
-        "preview": preview,
-        "other_names": [
-            n
-            for n in person.name_variants.order_by("last", "first")
-            if f"{n.first} {n.last}".strip() != person.name
-        ],
         "entries": entries,
+        "person": person,
+        "page_url": page_url,
+        "people_prefix": selectors.people_prefix(preview.name if preview else None),
+    }
+    if papers_only:
+        return context
+    variants = list(person.name_variants.order_by("last", "first"))
+    return context | {
+        "audit": selectors_decisions.audit_for_person(person.pk),
+        "suggestion_url": page_url + "suggestion/",
+        "preview": preview,
+        "other_names": [n for n in variants if f"{n.first} {n.last}".strip() != person.name],
+        "namesakes": selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
+        if can_propose
+        else [],
         "split": split,
         "pending_count": len(pending),
         "incoming_count": assignment_selectors.open_moves_to(person),
@@ -97,8 +103,8 @@ def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         raise Http404(f"No person {person_id}")
-    context = person_page_context(request, person)
     # htmx re-fetches the list after a move (event "changeset-changed").
+    context = person_page_context(request, person, papers_only=bool(request.htmx))
     template = "papers/person_detail.html#papers" if request.htmx else "papers/person_detail.html"
     return render(request, template, context)
 

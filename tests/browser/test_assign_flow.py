@@ -188,3 +188,29 @@ def test_header_search_from_any_page(page: Page, live_server, peiyu):
     page.locator("#header-results").get_by_role("link", name="Wayne Xin Zhao").first.click()
     expect(page).to_have_url(re.compile(r"/people/wayne-xin-zhao/$"))
     expect(page.locator("h1")).to_contain_text("Wayne Xin Zhao")
+
+
+def test_without_javascript_search_select_group_and_assign_still_work(browser, live_server, peiyu):
+    make_user(username="nojs", roles=("reviewer",))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "nojs")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("searchbox", name="Search authors").fill("peiyu liu")
+    page.get_by_role("searchbox", name="Search authors").press("Enter")
+    page.locator("#results").get_by_role("link", name="Peiyu Liu").click()
+    _, group1, group2 = peiyu
+    # "Select this group" is a plain link that comes back with the group ticked
+    page.locator(".group-card").first.get_by_role("link", name="Select this group").click()
+    for pk in group1:
+        expect(page.locator(f"#a{pk}")).to_be_checked()
+    page.get_by_label("Person id").fill("wayne-xin-zhao")
+    page.get_by_role("button", name=re.compile("^Assign")).click()
+    expect(page.locator(".messages")).to_contain_text(
+        f"Added {len(group1)} moves to wayne-xin-zhao"
+    )
+    expect(page.locator("#papers .pending-note")).to_have_count(len(group1))
+    context.close()

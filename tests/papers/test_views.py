@@ -207,10 +207,20 @@ def test_search_shows_what_tells_namesakes_apart(client):
     assertContains(response, "verified")
 
 
+def test_search_hits_show_the_newest_paper(client):
+    person = make_person(first="Zhengxin", last="Zhang")
+    make_paper(title="Old work", authors=(person,), year=2018)
+    make_paper(title="New work", authors=(person,), year=2024)
+    response = client.get("/search/", {"q": "zhengxin zhang"})
+    assertContains(response, "Latest: New work (2024)")
+
+
 def test_search_query_count_is_fixed(client, django_assert_max_num_queries):
     for i in range(30):
         make_person(first="Yang", last=f"Liu{i}")
-    with django_assert_max_num_queries(4):
+    for i in range(3):
+        make_paper(title=f"Paper {i}", authors=(make_person(first="Yang", last=f"Liu{i}"),))
+    with django_assert_max_num_queries(5):
         response = client.get("/search/", {"q": "yang liu"})
     assert len(response.context["hits"]) == 25
 
@@ -351,3 +361,13 @@ def test_search_prefers_whole_words_over_scattered_letters(client):
     response = client.get("/search/", {"q": "zhengxin"})
     pks = [h.person.pk for h in response.context["hits"]]
     assert pks.index(wanted.pk) < pks.index(scattered.pk)
+
+
+def test_assign_panel_lists_namesakes_to_choose_from(client):
+    person, _ = make_page(2, first="Yang", last="Liu")
+    ict = make_person(id="yang-liu-ict", first="Yang", last="Liu", verified=True)
+    make_person(id="someone-else", first="Wei", last="Wang", verified=True)
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get(f"/people/{person.pk}/")
+    assert [p.pk for p in response.context["namesakes"]] == [ict.pk]
+    assertContains(response, 'data-person-id="yang-liu-ict"')

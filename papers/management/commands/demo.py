@@ -99,5 +99,6 @@ class Command(BaseCommand):
             user.set_password(password)
             user.is_staff = user.is_superuser = role == "admin"
             user.save()
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: a flushed database has lost the roles its migration made
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
             self.stdout.write(f"  {role:<10} user {username!r:<14} password {password!r}")
