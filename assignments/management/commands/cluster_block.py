@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--model", type=Path, default=None, help="model artifact path")
 
     def handle(self, *args, input: Path, output: Path, model: Path | None, **options) -> None:
+        input, output = Path(input), Path(output)
         if not input.exists():
             raise CommandError(f"{input}: no such file")
         try:

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     def handle(self, *args, blocks: Path, model: Path | None, **options) -> None:
+        blocks = Path(blocks)
         if not blocks.exists():
             raise CommandError(f"{blocks}: no such file")
         trained = clustering.load_model(model)

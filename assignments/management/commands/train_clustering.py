@@ -40,11 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, path: Path, output: Path | None, **options) -> None:
+        path = Path(path)
         if not (path / "xml").is_dir():
             raise CommandError(f"{path}: not an Anthology data folder (no xml/ inside)")
         if options["verbosity"] > 1:
             logging.basicConfig(level=logging.INFO)
-        output = output or settings.CLUSTERING_MODEL_PATH
+        output = Path(output or settings.CLUSTERING_MODEL_PATH)
         exclude = []
         for blocks in options["exclude_blocks"]:
             exclude.extend(evaluation.read_blocks(blocks))
