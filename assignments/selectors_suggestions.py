@@ -145,9 +145,7 @@ def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) 
             from_person_id=m["from_person_id"],
             target_id=m["to_person_id"] or f"new:{m['to_new_person_id']}",
         )
-        for m in Move.objects.filter(
-            status=Move.Status.APPLIED, authorship__isnull=False
-        ).values(
+        for m in Move.objects.filter(status=Move.Status.APPLIED, authorship__isnull=False).values(
             "changeset_id", "authorship_id", "from_person_id", "to_person_id", "to_new_person_id"
         )
     ]

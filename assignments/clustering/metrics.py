@@ -19,9 +19,7 @@ def bcubed(
     keys = list(truth)
     if not keys:
         return 0.0, 0.0, 0.0
-    pred_label = {
-        k: (group(k), predicted[k]) if k in predicted else ("__alone__", k) for k in keys
-    }
+    pred_label = {k: (group(k), predicted[k]) if k in predicted else ("__alone__", k) for k in keys}
     true_label = {k: (group(k), truth[k]) for k in keys}
     joint = Counter((pred_label[k], true_label[k]) for k in keys)
     pred_size = Counter(pred_label.values())

@@ -191,9 +191,7 @@ def _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs) -> Bloc
     separations = []
     for (a, b), (avg, forbidden) in sorted(chosen.items()):
         if forbidden:
-            reason = (
-                "different ORCIDs" if (a, b) in orcid_clusters else "kept apart by a reviewer"
-            )
+            reason = "different ORCIDs" if (a, b) in orcid_clusters else "kept apart by a reviewer"
         else:
             reason = _reason(clusters[a].evidence, clusters[b].evidence, avg)
         separations.append({"clusters": [a, b], "similarity": round(avg, 4), "reason": reason})
@@ -260,9 +258,7 @@ def _reason(ea: dict, eb: dict, similarity: float) -> str:
     shared_terms = set(ea["terms"]) & set(eb["terms"])
     shared_affiliations = set(ea["affiliations"]) & set(eb["affiliations"])
     if ea["affiliations"] and eb["affiliations"] and not shared_affiliations:
-        return (
-            f"different affiliations ({ea['affiliations'][0]} vs {eb['affiliations'][0]})"
-        )
+        return f"different affiliations ({ea['affiliations'][0]} vs {eb['affiliations'][0]})"
     if ya and yb and (ya[0] - yb[1] >= 5 or yb[0] - ya[1] >= 5):
         return f"years apart ({ya[0]}-{ya[1]} vs {yb[0]}-{yb[1]})"
     if not shared_coauthors and not shared_terms:

@@ -28,7 +28,10 @@ def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
     source, out = tmp_path / "blocks.jsonl.gz", tmp_path / "out.jsonl"
     _write_blocks(source, blocks)
     call_command(
-        "cluster_block", input=str(source), output=str(out), model=str(model_path),
+        "cluster_block",
+        input=str(source),
+        output=str(out),
+        model=str(model_path),
         stdout=StringIO(),
     )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -43,14 +46,19 @@ def test_cluster_block_ignores_truth(model_path, tmp_path):
     block = make_block(24)
     source = tmp_path / "a.jsonl"
     _write_blocks(source, [block])
-    lying = dict(block, truth={sid: "everyone" for sid in block["truth"]})
+    lying = dict(block, truth=dict.fromkeys(block["truth"], "everyone"))
     source_lying = tmp_path / "b.jsonl"
     _write_blocks(source_lying, [lying])
     outs = []
     for src in (source, source_lying):
         out = tmp_path / (src.stem + ".out")
-        call_command("cluster_block", input=str(src), output=str(out), model=str(model_path),
-                     stdout=StringIO())
+        call_command(
+            "cluster_block",
+            input=str(src),
+            output=str(out),
+            model=str(model_path),
+            stdout=StringIO(),
+        )
         outs.append(out.read_text())
     assert outs[0] == outs[1]
 
@@ -62,8 +70,12 @@ def test_cluster_block_reports_bad_input_and_writes_nothing(model_path, tmp_path
         call_command("cluster_block", input=str(source), output=str(out), model=str(model_path))
     assert not out.exists()
     with pytest.raises(CommandError, match="no such file"):
-        call_command("cluster_block", input=str(tmp_path / "missing.jsonl"), output=str(out),
-                     model=str(model_path))
+        call_command(
+            "cluster_block",
+            input=str(tmp_path / "missing.jsonl"),
+            output=str(out),
+            model=str(model_path),
+        )
 
 
 def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_path):
@@ -78,8 +90,7 @@ def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_p
     assert "timing" in text
     assert "top-1 accuracy" in text
     out = StringIO()
-    call_command("evaluate_clustering", str(source), model=str(model_path), json=True,
-                 stdout=out)
+    call_command("evaluate_clustering", str(source), model=str(model_path), json=True, stdout=out)
     report = json.loads(out.getvalue())
     assert report["overall"]["signatures"] == 30
     # one cluster per block: recall 1, the baseline the issue asks to show beside the scores

@@ -66,10 +66,20 @@ def test_pair_features_count_shared_coauthors_and_ignore_the_block_name(tiny_mod
 
 def test_pair_features_text_venue_year_affiliation(tiny_model):
     sigs = [
-        _sig("a", title="neural machine translation", venue="wmt", year=2010,
-             affiliation="Tsinghua University"),
-        _sig("b", title="neural machine translation", venue="wmt", year=2016,
-             affiliation="Tsinghua Univ."),
+        _sig(
+            "a",
+            title="neural machine translation",
+            venue="wmt",
+            year=2010,
+            affiliation="Tsinghua University",
+        ),
+        _sig(
+            "b",
+            title="neural machine translation",
+            venue="wmt",
+            year=2016,
+            affiliation="Tsinghua Univ.",
+        ),
         _sig("c", title="speech prosody", venue="lrec", year=2016),
     ]
     same = _features(tiny_model, sigs, 0, 1)
@@ -105,6 +115,10 @@ def test_model_separates_same_person_pairs_from_others(tiny_model):
 
     i, j = all_pairs(len(sigs))
     p = tiny_model.predict(ft.pair_features(prep, i, j))
-    same = np.array([block["truth"][sigs[a]["id"]] == block["truth"][sigs[b]["id"]]
-                     for a, b in zip(i, j, strict=True)])
+    same = np.array(
+        [
+            block["truth"][sigs[a]["id"]] == block["truth"][sigs[b]["id"]]
+            for a, b in zip(i, j, strict=True)
+        ]
+    )
     assert p[same].mean() > p[~same].mean() + 0.3

@@ -10,7 +10,7 @@ def test_perfect_clustering_scores_one():
 
 def test_one_cluster_has_full_recall_and_diluted_precision():
     truth = {"a": 1, "b": 1, "c": 2, "d": 2}
-    p, r, f = bcubed({k: 0 for k in truth}, truth)
+    p, r, f = bcubed(dict.fromkeys(truth, 0), truth)
     assert r == 1.0
     assert p == pytest.approx(0.5)
     assert f == pytest.approx(2 * 0.5 / 1.5)

@@ -70,8 +70,7 @@ def test_refresh_suggestions_stores_splits_for_pages_with_two_items(model_path):
     suggestion = Suggestion.objects.get(person=person)
     ids = sorted(str(a) for a in person.authorships.values_list("id", flat=True))
     assert sorted(s for c in suggestion.clusters for s in c["signatures"]) == ids
-    assert all(c["authorships"] == [int(s) for s in c["signatures"]]
-               for c in suggestion.clusters)
+    assert all(c["authorships"] == [int(s) for s in c["signatures"]] for c in suggestion.clusters)
     assert suggestion.item_count == 6
     assert suggestion.estimated_people >= 1
     assert not Suggestion.objects.filter(person=lonely).exists()
@@ -79,8 +78,9 @@ def test_refresh_suggestions_stores_splits_for_pages_with_two_items(model_path):
 
     # --dry-run stores nothing new
     Suggestion.objects.all().delete()
-    call_command("refresh_suggestions", model=str(model_path), jobs=1, dry_run=True,
-                 stdout=StringIO())
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, dry_run=True, stdout=StringIO()
+    )
     assert not Suggestion.objects.exists()
 
 
@@ -95,12 +95,18 @@ def test_refresh_suggestions_honours_applied_moves(model_path):
     changeset = ChangeSet.objects.create(created_by=user, status=ChangeSet.Status.APPLIED)
     for entry in (entries[0], entries[1]):
         Move.objects.create(
-            changeset=changeset, authorship=entry, item_id=entry.item_id, role=entry.role,
-            position=entry.position, from_person_id=source.id, to_person=person,
+            changeset=changeset,
+            authorship=entry,
+            item_id=entry.item_id,
+            role=entry.role,
+            position=entry.position,
+            from_person_id=source.id,
+            to_person=person,
             status=Move.Status.APPLIED,
         )
-    call_command("refresh_suggestions", model=str(model_path), jobs=1, person=[person.id],
-                 stdout=StringIO())
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
+    )
     clusters = Suggestion.objects.get(person=person).clusters
     home = [c for c in clusters if str(entries[0].id) in c["signatures"]]
     assert str(entries[1].id) in home[0]["signatures"]

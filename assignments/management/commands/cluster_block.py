@@ -35,9 +35,7 @@ class Command(BaseCommand):
         try:
             with partial.open("w", encoding="utf-8") as out:
                 for block in evaluation.read_blocks(input):
-                    result = clustering.split_block(
-                        evaluation.strip_truth(block), model=trained
-                    )
+                    result = clustering.split_block(evaluation.strip_truth(block), model=trained)
                     line = {"name": block.get("name", ""), **result.to_dict()}
                     out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     count += 1

@@ -38,9 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2))
             return
         self.stdout.write(f"{len(data)} blocks, threshold {trained.threshold}")
-        self.stdout.write(
-            f"{'':<12}{'sigs':>6} {'P':>7} {'R':>7} {'F1':>7}   one cluster: P/R/F1"
-        )
+        self.stdout.write(f"{'':<12}{'sigs':>6} {'P':>7} {'R':>7} {'F1':>7}   one cluster: P/R/F1")
         rows = [("overall", report["overall"])] + list(report["kinds"].items())
         for name, s in rows:
             b = s["baseline"]

@@ -38,6 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--synthetic-blocks", type=int, default=training.SYNTHETIC_BLOCKS)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--min-precision",
+            type=float,
+            default=0.9,
+            help="tune the threshold for the best F1 at this B-cubed precision or more",
+        )
 
     def handle(self, *args, path: Path, output: Path | None, **options) -> None:
         path = Path(path)
@@ -56,7 +62,8 @@ class Command(BaseCommand):
             tune_blocks=tune,
             synthetic_blocks=options["synthetic_blocks"],
             seed=options["seed"],
-            log=lambda msg: self.stderr.write(msg),
+            min_precision=options["min_precision"],
+            report=lambda msg: self.stderr.write(msg),
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         model.save(output)
