@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "django_tasks_db",
     "papers",
     "assignments",
 ]
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "papers.middleware.PreviewSchemaMiddleware",
 ]
 
 ROOT_URLCONF = "anthology_review.urls"
@@ -91,6 +93,14 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Uploaded Anthology archives for the import page; the limit is checked by the view too.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 IMPORT_UPLOAD_MAX_BYTES = int(os.environ.get("IMPORT_UPLOAD_MAX_BYTES", 200 * 1024 * 1024))
+
+# Background work (imports, previews): stored in the database, run by `manage.py db_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # The clustering model the app uses; `train_clustering` writes it.
 CLUSTERING_MODEL_PATH = Path(

@@ -65,7 +65,7 @@ class Person(models.Model):
     disable_name_matching = models.BooleanField(default=False)
     is_verified = models.BooleanField(default=False)
     # Denormalised from authorships for search hits and queues; services keep them current.
-    item_count = models.PositiveIntegerField(default=0)
+    item_count = models.PositiveIntegerField(default=0, db_default=0)
     first_year = models.PositiveSmallIntegerField(null=True)
     last_year = models.PositiveSmallIntegerField(null=True)
 
@@ -130,7 +130,10 @@ class Authorship(models.Model):
     affiliation = models.TextField(blank=True)
     explicit_id = models.CharField(max_length=160, blank=True)  # the `id` attribute
     explicit_orcid = models.CharField(max_length=19, blank=True)  # the `orcid` attribute
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="authorships")
+    # Indexed by authorship_person_idx (person, item_id).
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="authorships", db_index=False
+    )
 
     class Meta:
         constraints = [
@@ -140,8 +143,6 @@ class Authorship(models.Model):
         ]
         indexes = [
             models.Index(fields=["person", "item_id"], name="authorship_person_idx"),
-            models.Index(fields=["paper"], name="authorship_paper_idx"),
-            models.Index(fields=["volume"], name="authorship_volume_idx"),
         ]
 
     def __str__(self) -> str:
@@ -156,11 +157,15 @@ class ImportRun(models.Model):
     """One run of `import_anthology` (or the import page): what, when, by whom, and the outcome."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
     source = models.TextField()
+    # Set for a preview import: the data was loaded beside the current data, not over it.
+    preview_name = models.CharField(max_length=40, blank=True)
+    stage = models.CharField(max_length=20, blank=True)  # parse / extract / write, for the page
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -174,6 +179,8 @@ class ImportRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)  # percent, for the import page
     # content hash of the whole data folder: a no-change re-import stops after hashing
     checksum = models.CharField(max_length=64, blank=True)
+    # people.json's own hash: while it is unchanged, unchanged collections need no re-resolving
+    people_checksum = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -186,3 +193,35 @@ class ImportRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class Preview(models.Model):
+    """A proposed change's data, loaded beside the current data in its own PostgreSQL schema.
+
+    The schema holds copies of the papers_* tables with the preview applied; authorship rows keep
+    the ids of the current rows they match, so proposals made on a preview page name real rows.
+    """
+
+    class Status(models.TextChoices):
+        READY = "ready"
+        PROMOTED = "promoted"
+        DISCARDED = "discarded"
+
+    name = models.SlugField(max_length=40, unique=True)
+    source = models.TextField()
+    import_run = models.OneToOneField(ImportRun, on_delete=models.PROTECT, related_name="preview")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # persons added/removed/renamed, entries that change person, new unverified pages, ...
+    effect = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def schema(self) -> str:
+        return preview_schema(self.name)
+
+
+def preview_schema(name: str) -> str:
+    return "preview_" + name.replace("-", "_")

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from papers import views
+from papers import import_views, views
 
 app_name = "papers"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("imports/", import_views.import_list, name="import_list"),
+    path("imports/new/", import_views.import_new, name="import_new"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("previews/<slug:name>/decide/", import_views.preview_decide, name="preview_decide"),
 ]

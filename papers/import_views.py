@@ -1,0 +1,110 @@
+"""Admins' import pages: start an import or a preview, watch it, and decide on previews."""
+
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from papers import services
+from papers.models import ImportRun, Preview
+from papers.permissions import ADMIN, MAINTAINER, role_required
+
+
+class ImportForm(forms.Form):
+    archive = forms.FileField(
+        required=False,
+        help_text="A .tar.gz, .tar.xz or .zip of an Anthology checkout or its data/ folder.",
+    )
+    server_path = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Or a path on the server: a checkout, its data/ folder, or an archive.",
+    )
+    preview_name = forms.SlugField(
+        required=False,
+        max_length=40,
+        help_text="Load as a preview with this name, beside the current data, instead of over it.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if bool(data.get("archive")) == bool(data.get("server_path")):
+            raise forms.ValidationError("Upload an archive or name a server path (one of them).")
+        path = data.get("server_path")
+        if path and not Path(path).exists():
+            self.add_error("server_path", "No such file or folder on the server.")
+        return data
+
+
+@role_required(ADMIN, MAINTAINER)
+def import_list(request: HttpRequest) -> HttpResponse:
+    runs = ImportRun.objects.select_related("started_by", "preview").order_by("-started_at")[:200]
+    previews = Preview.objects.filter(status=Preview.Status.READY).order_by("-created_at")
+    return render(
+        request,
+        "papers/import_list.html",
+        {"runs": runs, "previews": previews, "form": ImportForm()},
+    )
+
+
+@role_required(ADMIN)
+def import_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "papers/import_new.html", {"form": ImportForm()})
+    form = ImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["archive"]:
+                source = services.upload_store(
+                    uploaded_file=form.cleaned_data["archive"],
+                    max_bytes=settings.IMPORT_UPLOAD_MAX_BYTES,
+                )
+            else:
+                source = form.cleaned_data["server_path"]
+            run = services.import_enqueue(
+                source=source, user=request.user, preview_name=form.cleaned_data["preview_name"]
+            )
+        except services.AnthologyDataError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("papers:import_detail", pk=run.pk)
+    return render(
+        request, "papers/import_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@role_required(ADMIN, MAINTAINER)
+@vary_on_headers("HX-Request")
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun.objects.select_related("started_by"), pk=pk)
+    preview = Preview.objects.filter(import_run=run).first()
+    context = {"run": run, "preview": preview, "finished": run.finished_at is not None}
+    template = "papers/import_detail.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, context)
+
+
+@require_POST
+@role_required(ADMIN, MAINTAINER)
+def preview_decide(request: HttpRequest, name: str) -> HttpResponse:
+    preview = get_object_or_404(Preview, name=name)
+    action = request.POST.get("action")
+    try:
+        if action == "promote":
+            run = services.preview_promote_enqueue(preview=preview, user=request.user)
+            messages.success(request, f"Promoting preview {preview.name}: an ordinary import.")
+            return redirect("papers:import_detail", pk=run.pk)
+        if action == "discard":
+            services.preview_discard(preview=preview)
+            messages.success(request, f"Preview {preview.name} discarded.")
+            return redirect("papers:import_list")
+        messages.error(request, "Choose promote or discard.")
+    except services.AnthologyDataError as exc:
+        messages.error(request, str(exc))
+    return redirect("papers:import_detail", pk=preview.import_run_id)

@@ -1,0 +1,132 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from papers import services
+from papers.models import Authorship, ImportRun, Paper, Person, Preview
+
+
+def _current_state() -> tuple:
+    return (
+        sorted(Authorship.objects.values_list("id", "item_id", "role", "position", "person_id")),
+        sorted(Person.objects.values_list("id", "first_name", "last_name", "item_count")),
+        sorted(Paper.objects.values_list("id", "title")),
+    )
+
+
+def _give_explicit_id(data_dir, collection: str, paper_number: str, person_id: str, name) -> None:
+    """Set `id` on the first author of a paper (whose name `person_id` lists)."""
+    xml = data_dir / "xml" / f"{collection}.xml"
+    text = xml.read_text(encoding="utf-8")
+    paper_at = text.index(f'<paper id="{paper_number}">')
+    author_at = text.index("<author>", paper_at)
+    xml.write_text(
+        text[:author_at] + f'<author id="{person_id}">' + text[author_at + len("<author>") :],
+        encoding="utf-8",
+    )
+    people = data_dir / "json" / "people.json"
+    import json
+
+    data = json.loads(people.read_text(encoding="utf-8"))
+    # As the Anthology does when it splits a name: only explicit ids resolve to the new person.
+    data[person_id] = {"names": [name], "disable_name_matching": True}
+    people.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@pytest.fixture
+def preview_data(imported, data_copy):
+    """The fixture with one author entry moved to a new verified person by an explicit id."""
+    first = Authorship.objects.get(item_id="S18-1015", role="author", position=0)
+    _give_explicit_id(
+        data_copy, "S18", "15", "moved-person", {"first": first.first, "last": first.last}
+    )
+    return data_copy, first
+
+
+def test_preview_shows_exactly_the_moved_entry_and_changes_nothing_current(preview_data):
+    data_dir, entry = preview_data
+    before = _current_state()
+
+    result = services.anthology_import(path=data_dir, preview_name="pr-1")
+
+    assert _current_state() == before
+    effect = result.effect
+    assert effect["counts"]["entries_changed"] == 1
+    assert effect["entries_changed"] == [
+        {
+            "item_id": "S18-1015",
+            "role": "author",
+            "position": 0,
+            "name": f"{entry.first} {entry.last}".strip(),
+            "before": entry.person_id,
+            "after": "moved-person",
+        }
+    ]
+    assert [p["id"] for p in effect["persons_added"]] == ["moved-person"]
+    preview = Preview.objects.get(name="pr-1")
+    assert preview.import_run.preview_name == "pr-1"
+    # The preview's own tables hold the new resolution, with the current row ids.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, person_id FROM {preview.schema}.papers_authorship "
+            "WHERE item_id = 'S18-1015' AND role = 'author' AND position = 0"
+        )
+        assert cursor.fetchone() == (entry.pk, "moved-person")
+
+
+def test_promoting_a_preview_equals_importing_it(preview_data, django_db_blocker):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-2")
+    preview = Preview.objects.get(name="pr-2")
+
+    services.preview_promote(preview=preview)
+    promoted = _current_state()
+
+    preview.refresh_from_db()
+    assert preview.status == Preview.Status.PROMOTED
+    assert Authorship.objects.get(item_id="S18-1015", position=0).person_id == "moved-person"
+    # the same import done directly gives the same data
+    services.anthology_import(path=data_dir)
+    assert _current_state() == promoted
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [preview.schema])
+        assert cursor.fetchone() is None
+
+
+def test_discarding_a_preview_leaves_the_current_data_untouched(preview_data):
+    data_dir, _ = preview_data
+    before = _current_state()
+    services.anthology_import(path=data_dir, preview_name="pr-3")
+    preview = Preview.objects.get(name="pr-3")
+
+    services.preview_discard(preview=preview)
+
+    assert _current_state() == before
+    assert Preview.objects.get(name="pr-3").status == Preview.Status.DISCARDED
+    with pytest.raises(services.AnthologyDataError):
+        services.preview_discard(preview=preview)
+
+
+def test_preview_command_prints_one_line_per_change(preview_data):
+    data_dir, entry = preview_data
+    out = io.StringIO()
+    call_command("import_anthology", str(data_dir), "--preview", "pr-4", stdout=out)
+    text = out.getvalue()
+    assert "person added: moved-person" in text
+    assert (
+        f"entry S18-1015 author 0 ({entry.first} {entry.last}): {entry.person_id} -> "
+        "moved-person" in text
+    )
+    assert "1 entries change person" in text
+
+
+def test_preview_name_must_be_new_and_a_slug(preview_data):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-5")
+    with pytest.raises(CommandError, match="taken"):
+        call_command("import_anthology", str(data_dir), "--preview", "pr-5", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="letters, digits"):
+        call_command("import_anthology", str(data_dir), "--preview", "no way", stdout=io.StringIO())
+    assert ImportRun.objects.filter(status=ImportRun.Status.FAILED).count() == 2
