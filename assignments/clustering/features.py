@@ -7,6 +7,7 @@ per feature.
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +15,7 @@ from rapidfuzz import fuzz
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 
 from assignments.clustering import names as nm
 
@@ -66,8 +68,10 @@ def analyzer():
     return _HASHER.build_analyzer()
 
 
+@lru_cache(maxsize=100_000)
 def term_index(term: str) -> int:
-    return int(_HASHER.transform([term]).indices[0]) if term else -1
+    """The hashed column of a term, as HashingVectorizer computes it."""
+    return abs(murmurhash3_32(term, seed=0)) % TEXT_FEATURES
 
 
 def sig_text(sig: dict) -> str:
@@ -225,7 +229,14 @@ def _lsa(text: sp.csr_matrix, dims: int) -> np.ndarray:
     return normalize(z, norm="l2")
 
 
+DENSE_GRAM_MAX = 600
+
+
 def _rowdot(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    """Row dot products for the pairs; small blocks go through the (small) Gram matrix."""
+    if m.shape[0] <= DENSE_GRAM_MAX and len(i) > m.shape[0]:
+        gram = (m @ m.T).toarray()
+        return gram[i, j].astype(np.float32)
     out = np.empty(len(i), dtype=np.float32)
     for s in range(0, len(i), chunk):
         a, b = m[i[s : s + chunk]], m[j[s : s + chunk]]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from assignments.clustering.features import FEATURE_NAMES
 from assignments.clustering.names import NameStats
@@ -24,7 +25,7 @@ class ClusteringModel:
     name_stats: NameStats
     threshold: float = 0.5  # average-linkage merge threshold on pair probability
     strong: float | None = None  # pairs at or above it are chained before averaging
-    all_pairs_max: int = 400  # blocks up to this size score every pair
+    all_pairs_max: int = 250  # blocks up to this size score every pair
     neighbours: int = 25  # text neighbours per signature in larger blocks
     topic_dims: int = 0  # block-local LSA dimensions (0 = off)
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
@@ -34,7 +35,11 @@ class ClusteringModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros(0, dtype=np.float32)
-        return self.classifier.predict_proba(x)[:, 1].astype(np.float32)
+        # One thread: OpenMP start-up costs more than it saves on per-block batches, and
+        # refresh_suggestions parallelises over processes instead.
+        with threadpool_limits(1):
+            proba = self.classifier.predict_proba(np.asarray(x, dtype=np.float64))
+        return proba[:, 1].astype(np.float32)
 
     def save(self, path: Path | str) -> None:
         joblib.dump(self, path, compress=("xz", 6))

@@ -259,7 +259,7 @@ def fit(
     *,
     seed: int = 0,
     pairs_per_block: int = 6000,
-    max_iter: int = 300,
+    max_iter: int = 150,
 ) -> ClusteringModel:
     rng = np.random.default_rng(seed)
     xs, ys, ws = [], [], []
@@ -279,7 +279,7 @@ def fit(
     log.info("training on %d pairs (%.1f%% same person)", len(y), 100 * y.mean())
     clf = HistGradientBoostingClassifier(
         max_iter=max_iter,
-        learning_rate=0.08,
+        learning_rate=0.12,
         max_leaf_nodes=31,
         min_samples_leaf=40,
         l2_regularization=1.0,
