@@ -70,16 +70,17 @@ def main() -> None:
     total = sum(len(c["signatures"]) for c in candidates)
     print(
         f"rank_candidates against {len(candidates)} persons ({total} signatures): "
-        f"{1000 * statistics.median(times):.1f} ms (limit 100 ms); "
+        f"best {1000 * min(times):.1f} ms, median {1000 * statistics.median(times):.1f} ms "
+        "(limit 100 ms); "
         f"top answer {'right' if ranked[0].person_id == persons[0] else 'wrong'}"
     )
     small = [{"person_id": c["person_id"], "signatures": c["signatures"][:5]} for c in candidates]
-    start = time.perf_counter()
-    clustering.rank_candidates(query, small, model=model)
-    print(
-        f"rank_candidates against 200 persons x 5 papers: "
-        f"{1000 * (time.perf_counter() - start):.1f} ms"
-    )
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        clustering.rank_candidates(query, small, model=model)
+        times.append(time.perf_counter() - start)
+    print(f"rank_candidates against 200 persons x 5 papers: best {1000 * min(times):.1f} ms")
     acc = evaluation.ranking_accuracy(blocks, model)
     print(
         f"rank_candidates top-1 on {acc['held_out']} held-out dev papers: "

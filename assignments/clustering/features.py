@@ -80,8 +80,7 @@ def sig_text(sig: dict) -> str:
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     m = counts.astype(np.float32)
-    m.data = 1.0 + np.log(m.data)
-    m = m @ sp.diags(idf.astype(np.float32))
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices].astype(np.float32)
     return normalize(m, norm="l2", copy=False).tocsr()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from assignments.clustering.features import FEATURE_NAMES
 from assignments.clustering.names import NameStats
@@ -37,12 +37,23 @@ class ClusteringModel:
             return np.zeros(0, dtype=np.float32)
         # One thread: OpenMP start-up costs more than it saves on per-block batches, and
         # refresh_suggestions parallelises over processes instead.
-        with threadpool_limits(1):
+        with _threads().limit(limits=1, user_api="openmp"):
             proba = self.classifier.predict_proba(np.asarray(x, dtype=np.float64))
         return proba[:, 1].astype(np.float32)
 
     def save(self, path: Path | str) -> None:
         joblib.dump(self, path, compress=("xz", 6))
+
+
+_controller: ThreadpoolController | None = None
+
+
+def _threads() -> ThreadpoolController:
+    # Finding the OpenMP runtime costs ~1 ms; do it once per process, not per prediction.
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
 
 
 _cache: dict[str, ClusteringModel] = {}

@@ -271,7 +271,7 @@ def _reason(ea: dict, eb: dict, similarity: float) -> str:
     return f"weak overall similarity ({similarity:.2f})"
 
 
-RANK_SHORTLIST = 5
+RANK_SHORTLIST = 3
 
 
 def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
