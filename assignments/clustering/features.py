@@ -136,10 +136,11 @@ def prepare(sigs: list[dict], model, *, topic_dims: int = 0) -> PreparedBlock:
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
     n = len(sigs)
-    texts = [sig_text(s) for s in sigs]
-    counts = hashed_counts(texts)
-    text = _tfidf(counts, idf)
-    title = _tfidf(hashed_counts([s.get("title") or "" for s in sigs]), idf)
+    # Hashed counts add up: title + abstract counts are the counts of "title abstract".
+    title_counts = hashed_counts([s.get("title") or "" for s in sigs])
+    abstract_counts = hashed_counts([s.get("abstract") or "" for s in sigs])
+    text = _tfidf((title_counts + abstract_counts).tocsr(), idf)
+    title = _tfidf(title_counts, idf)
     topic = np.zeros((n, 0), dtype=np.float32)
     if topic_dims and n > topic_dims + 2:
         topic = _lsa(text, topic_dims)

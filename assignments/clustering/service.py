@@ -271,7 +271,8 @@ def _reason(ea: dict, eb: dict, similarity: float) -> str:
     return f"weak overall similarity ({similarity:.2f})"
 
 
-RANK_SHORTLIST = 3
+RANK_SHORTLIST = 2  # signatures scored per candidate person
+RANK_REASONS = 10  # candidates, best first, that get reasons
 
 
 def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
@@ -313,26 +314,26 @@ def rank_candidates(
     x = ft.pair_features(prep, i, j)
     prob = model.predict(x)
     owner_arr = np.array(owner)
-    names = ft.FEATURE_NAMES
-    for c_index, cand in enumerate(candidates):
+    scored = []
+    for c_index in range(len(candidates)):
         rows = np.flatnonzero(owner_arr == c_index)
         if len(rows) == 0:
             continue
         p = np.sort(prob[rows])[::-1]
-        score = float(0.5 * p[0] + 0.5 * p[:3].mean())
+        scored.append((float(0.5 * p[0] + 0.5 * p[:3].mean()), c_index, rows))
+    scored.sort(key=lambda e: (-e[0], str(candidates[e[1]]["person_id"])))
+    for rank, (score, c_index, rows) in enumerate(scored):
+        # Reasons are for the few a reviewer reads; the long tail only needs its score.
+        reasons = _rank_reasons(prep, x[rows], rows + 1) if rank < RANK_REASONS else []
         results.append(
-            Candidate(
-                person_id=cand["person_id"],
-                score=score,
-                reasons=_rank_reasons(prep, x[rows], rows + 1, names),
-            )
+            Candidate(person_id=candidates[c_index]["person_id"], score=score, reasons=reasons)
         )
-    results.sort(key=lambda c: (-c.score, c.person_id is not None, str(c.person_id)))
+    results.sort(key=lambda c: (-c.score, c.person_id is not None))
     return results
 
 
-def _rank_reasons(prep, x: np.ndarray, rows: np.ndarray, names: list[str]) -> list[str]:
-    col = {n: k for k, n in enumerate(names)}
+def _rank_reasons(prep, x: np.ndarray, rows: np.ndarray) -> list[str]:
+    col = {n: k for k, n in enumerate(ft.FEATURE_NAMES)}
     reasons = []
     query_coauthors = set(prep.coauthor_names[0])
     shared = sorted(
