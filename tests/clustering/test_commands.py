@@ -36,6 +36,7 @@ def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
     )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["name"] for line in lines] == ["Wei Wang", "Second Name", "Wei Wang"]
+    assert all(set(line) == {"name", "clusters"} for line in lines)
     for block, line in zip(blocks, lines, strict=True):
         ids = sorted(sid for c in line["clusters"] for sid in c["signatures"])
         assert ids == sorted(s["id"] for s in block["signatures"])

@@ -36,7 +36,10 @@ class Command(BaseCommand):
             with partial.open("w", encoding="utf-8") as out:
                 for block in evaluation.read_blocks(input):
                     result = clustering.split_block(evaluation.strip_truth(block), model=trained)
-                    line = {"name": block.get("name", ""), **result.to_dict()}
+                    line = {
+                        "name": block.get("name", ""),
+                        "clusters": result.to_dict()["clusters"],
+                    }
                     out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     count += 1
         except (ValueError, KeyError) as e:
