@@ -1,0 +1,289 @@
+"""Pairwise features between author signatures of one block.
+
+Everything per block is sparse or per signature; pair features are computed only for the pairs
+asked for (all pairs of a small block, candidate pairs of a large one), never as an n x n matrix
+per feature.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import fuzz
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
+
+from assignments.clustering import names as nm
+
+TEXT_FEATURES = 1 << 18
+
+FEATURE_NAMES = [
+    "coauthors_shared",
+    "coauthors_shared_weighted",
+    "coauthors_jaccard",
+    "coauthors_initial_shared",
+    "text_cosine",
+    "title_cosine",
+    "topic_cosine",
+    "same_venue",
+    "venue_share",
+    "year_gap",
+    "affiliation_similarity",
+    "first_name_compatibility",
+    "full_name_count_log",
+    "first_name_count_log",
+    "last_name_count_log",
+    "min_coauthor_count",
+    "max_coauthor_count",
+    "abstracts_present",
+    "profile_cosine",
+    "coauthors_2hop_shared",
+    "same_coauthor_component",
+    "same_venue_year",
+]
+
+
+def make_hasher() -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=TEXT_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        stop_words="english",
+        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+    )
+
+
+_HASHER = make_hasher()
+
+
+def hashed_counts(texts: list[str]) -> sp.csr_matrix:
+    return _HASHER.transform(texts).tocsr()
+
+
+def analyzer():
+    return _HASHER.build_analyzer()
+
+
+@lru_cache(maxsize=100_000)
+def term_index(term: str) -> int:
+    """The hashed column of a term, as HashingVectorizer computes it."""
+    return abs(murmurhash3_32(term, seed=0)) % TEXT_FEATURES
+
+
+def sig_text(sig: dict) -> str:
+    return f"{sig.get('title') or ''} {sig.get('abstract') or ''}"
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    m = counts.astype(np.float32)
+    m.data = (1.0 + np.log(m.data)) * idf[m.indices].astype(np.float32)
+    return normalize(m, norm="l2", copy=False).tocsr()
+
+
+@dataclass
+class PreparedBlock:
+    """Per-signature arrays of one block, ready for pair features."""
+
+    sigs: list[dict]
+    text: sp.csr_matrix  # l2 tf-idf of title + abstract
+    title: sp.csr_matrix  # l2 tf-idf of the title alone
+    topic: np.ndarray  # l2 block-local LSA of `text` (n x k), or n x 0
+    coauth: sp.csr_matrix  # binary, exact coauthor names
+    coauth_w: np.ndarray  # weight per coauthor column: rare names count more
+    coauth_i: sp.csr_matrix  # binary, "initial surname" keys
+    n_coauth: np.ndarray
+    year: np.ndarray
+    venue: np.ndarray  # code per signature, -1 when missing
+    venue_share: np.ndarray  # share of the block's signatures at that venue
+    aff: list[str]
+    first: list[str]
+    full_count: np.ndarray
+    first_count: np.ndarray
+    last_count: np.ndarray
+    has_abstract: np.ndarray
+    coauthor_names: list[list[str]]
+    own_keys: list[str]
+    profile: sp.csr_matrix  # text of the signature and its coauthor-sharing neighbours
+    coauth2: sp.csr_matrix  # coauthors of the signature and of its neighbours
+    component: np.ndarray  # connected component of the shared-coauthor graph
+
+    @property
+    def n(self) -> int:
+        return len(self.sigs)
+
+
+def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
+    vocab: dict[str, int] = {}
+    indptr, indices = [0], []
+    for keys in rows:
+        cols = {vocab.setdefault(k, len(vocab)) for k in keys if k}
+        indices.extend(sorted(cols))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    m = sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
+    inv = [""] * len(vocab)
+    for k, i in vocab.items():
+        inv[i] = k
+    return m, inv
+
+
+def prepare(sigs: list[dict], model, *, topic_dims: int = 0) -> PreparedBlock:
+    """Vectorise a block's signatures. `model` gives the IDF and the name statistics."""
+    stats: nm.NameStats = model.name_stats
+    idf: np.ndarray = model.idf
+    n = len(sigs)
+    # Hashed counts add up: title + abstract counts are the counts of "title abstract".
+    title_counts = hashed_counts([s.get("title") or "" for s in sigs])
+    abstract_counts = hashed_counts([s.get("abstract") or "" for s in sigs])
+    text = _tfidf((title_counts + abstract_counts).tocsr(), idf)
+    title = _tfidf(title_counts, idf)
+    topic = np.zeros((n, 0), dtype=np.float32)
+    if topic_dims and n > topic_dims + 2:
+        topic = _lsa(text, topic_dims)
+
+    own_keys = [nm.full_key(s.get("first"), s.get("last")) for s in sigs]
+    exact_rows, initial_rows, printed_rows = [], [], []
+    for s, own in zip(sigs, own_keys, strict=True):
+        exact, initial, printed = [], [], []
+        for c in s.get("coauthors") or ():
+            e, i = nm.coauthor_keys(c)
+            if e and e != own:
+                exact.append(e)
+                initial.append(i)
+                printed.append(c)
+        exact_rows.append(exact)
+        initial_rows.append(initial)
+        printed_rows.append(printed)
+    coauth, vocab = _vocab_matrix(exact_rows)
+    coauth_i, _ = _vocab_matrix(initial_rows)
+    coauth_w = np.array(
+        [1.0 / np.log(2.0 + stats.full_count(k)) for k in vocab] or [0.0], dtype=np.float32
+    )
+    n_coauth = np.asarray(coauth.sum(axis=1)).ravel().astype(np.float32)
+
+    year = np.array(
+        [float(s["year"]) if s.get("year") not in (None, "") else np.nan for s in sigs],
+        dtype=np.float32,
+    )
+    venue_names = [(s.get("venue") or "").lower() for s in sigs]
+    venue_counts = Counter(v for v in venue_names if v)
+    codes = {v: i for i, v in enumerate(sorted(venue_counts))}
+    venue = np.array([codes.get(v, -1) for v in venue_names], dtype=np.int32)
+    venue_share = np.array(
+        [venue_counts[v] / n if v else 0.0 for v in venue_names], dtype=np.float32
+    )
+    # Within the block, signatures sharing a coauthor are neighbours; a signature's profile
+    # pools its neighbours' text and coauthors, so one person's papers that share nothing
+    # directly still meet through their common collaborators.
+    adjacency = (coauth @ coauth.T).tocsr()
+    adjacency.data[:] = 1.0
+    adjacency = (adjacency + sp.identity(n, format="csr", dtype=np.float32)).tocsr()
+    adjacency.data[:] = 1.0
+    profile = normalize(adjacency @ text, norm="l2").tocsr()
+    coauth2 = (adjacency @ coauth).tocsr()
+    coauth2.data[:] = 1.0
+    _, component = connected_components(adjacency, directed=False)
+    firsts = [nm.norm(s.get("first")) for s in sigs]
+    lasts = [nm.norm(s.get("last")) for s in sigs]
+    return PreparedBlock(
+        sigs=sigs,
+        text=text,
+        title=title,
+        topic=topic,
+        coauth=coauth,
+        coauth_w=coauth_w,
+        coauth_i=coauth_i,
+        n_coauth=n_coauth,
+        year=year,
+        venue=venue,
+        venue_share=venue_share,
+        aff=[nm.norm(s.get("affiliation")) for s in sigs],
+        first=firsts,
+        full_count=np.array([stats.full_count(k) for k in own_keys], dtype=np.float32),
+        first_count=np.array([stats.first_count(f) for f in firsts], dtype=np.float32),
+        last_count=np.array([stats.last_count(la) for la in lasts], dtype=np.float32),
+        has_abstract=np.array([bool(s.get("abstract")) for s in sigs], dtype=np.float32),
+        coauthor_names=printed_rows,
+        own_keys=own_keys,
+        profile=profile,
+        coauth2=coauth2,
+        component=component,
+    )
+
+
+def _lsa(text: sp.csr_matrix, dims: int) -> np.ndarray:
+    """Block-local topics: truncated SVD of the block's tf-idf, on the terms it uses only."""
+    from sklearn.decomposition import TruncatedSVD
+
+    used = np.unique(text.indices)
+    m = text[:, used]
+    k = min(dims, m.shape[0] - 2, m.shape[1] - 1)
+    if k < 2:
+        return np.zeros((text.shape[0], 0), dtype=np.float32)
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4, random_state=0)
+    z = svd.fit_transform(m).astype(np.float32)
+    return normalize(z, norm="l2")
+
+
+DENSE_GRAM_MAX = 600
+
+
+def _rowdot(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    """Row dot products for the pairs; small blocks go through the (small) Gram matrix."""
+    if m.shape[0] <= DENSE_GRAM_MAX and len(i) > m.shape[0]:
+        gram = (m @ m.T).toarray()
+        return gram[i, j].astype(np.float32)
+    out = np.empty(len(i), dtype=np.float32)
+    for s in range(0, len(i), chunk):
+        a, b = m[i[s : s + chunk]], m[j[s : s + chunk]]
+        out[s : s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Feature rows (len(i) x len(FEATURE_NAMES)) for the pairs (i[k], j[k])."""
+    m = len(i)
+    x = np.empty((m, len(FEATURE_NAMES)), dtype=np.float32)
+    if m == 0:
+        return x
+    shared = _rowdot(p.coauth, i, j)
+    weighted = _rowdot(p.coauth.multiply(p.coauth_w[None, :]).tocsr(), i, j)
+    x[:, 0] = shared
+    x[:, 1] = weighted
+    union = p.n_coauth[i] + p.n_coauth[j] - shared
+    x[:, 2] = np.divide(shared, union, out=np.zeros(m, dtype=np.float32), where=union > 0)
+    x[:, 3] = _rowdot(p.coauth_i, i, j)
+    x[:, 4] = _rowdot(p.text, i, j)
+    x[:, 5] = _rowdot(p.title, i, j)
+    if p.topic.shape[1]:
+        x[:, 6] = np.einsum("ij,ij->i", p.topic[i], p.topic[j])
+    else:
+        x[:, 6] = 0.0
+    same_venue = (p.venue[i] == p.venue[j]) & (p.venue[i] >= 0)
+    x[:, 7] = same_venue
+    x[:, 8] = np.where(same_venue, p.venue_share[i], 0.0)
+    x[:, 9] = np.abs(p.year[i] - p.year[j])
+    x[:, 10] = [
+        fuzz.token_set_ratio(p.aff[a], p.aff[b]) / 100.0 if p.aff[a] and p.aff[b] else np.nan
+        for a, b in zip(i.tolist(), j.tolist(), strict=True)
+    ]
+    first = p.first
+    x[:, 11] = [
+        2 if first[a] == first[b] else nm.first_compatibility(first[a], first[b])
+        for a, b in zip(i.tolist(), j.tolist(), strict=True)
+    ]
+    x[:, 12] = np.log1p(np.maximum(p.full_count[i], p.full_count[j]))
+    x[:, 13] = np.log1p(np.minimum(p.first_count[i], p.first_count[j]))
+    x[:, 14] = np.log1p(np.minimum(p.last_count[i], p.last_count[j]))
+    x[:, 15] = np.minimum(p.n_coauth[i], p.n_coauth[j])
+    x[:, 16] = np.maximum(p.n_coauth[i], p.n_coauth[j])
+    x[:, 17] = p.has_abstract[i] + p.has_abstract[j]
+    x[:, 18] = _rowdot(p.profile, i, j)
+    x[:, 19] = _rowdot(p.coauth2, i, j)
+    x[:, 20] = (p.component[i] == p.component[j]) & (p.n_coauth[i] > 0)
+    x[:, 21] = same_venue & (p.year[i] == p.year[j])
+    return x

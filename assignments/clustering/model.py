@@ -1,0 +1,77 @@
+"""The trained artifact: a pairwise classifier plus the corpus statistics its features need.
+
+It holds word IDF (hashed), hashed name counts and a gradient-boosted classifier over pair
+features; nothing in it maps a paper's content to an author.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from assignments.clustering.features import FEATURE_NAMES
+from assignments.clustering.names import NameStats
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ClusteringModel:
+    classifier: object  # fitted sklearn classifier with predict_proba
+    idf: np.ndarray  # float16, one per hashed term
+    name_stats: NameStats
+    threshold: float = 0.5  # average-linkage merge threshold on pair probability
+    strong: float | None = None  # pairs at or above it are chained before averaging
+    all_pairs_max: int = 250  # blocks up to this size score every pair
+    neighbours: int = 25  # text neighbours per signature in larger blocks
+    topic_dims: int = 0  # block-local LSA dimensions (0 = off)
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    info: dict = field(default_factory=dict)  # how it was trained
+    version: int = FORMAT_VERSION
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.float32)
+        # One thread: OpenMP start-up costs more than it saves on per-block batches, and
+        # refresh_suggestions parallelises over processes instead.
+        with _threads().limit(limits=1, user_api="openmp"):
+            proba = self.classifier.predict_proba(np.asarray(x, dtype=np.float64))
+        return proba[:, 1].astype(np.float32)
+
+    def save(self, path: Path | str) -> None:
+        joblib.dump(self, path, compress=("xz", 6))
+
+
+_controller: ThreadpoolController | None = None
+
+
+def _threads() -> ThreadpoolController:
+    # Finding the OpenMP runtime costs ~1 ms; do it once per process, not per prediction.
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
+
+_cache: dict[str, ClusteringModel] = {}
+_lock = threading.Lock()
+
+
+def load_model(path: Path | str | None = None) -> ClusteringModel:
+    """Load (once per process) the model at `path`, default settings.CLUSTERING_MODEL_PATH."""
+    if path is None:
+        from django.conf import settings
+
+        path = settings.CLUSTERING_MODEL_PATH
+    key = str(Path(path).resolve())
+    with _lock:
+        model = _cache.get(key)
+        if model is None:
+            model = joblib.load(key)
+            if getattr(model, "version", None) != FORMAT_VERSION:
+                raise ValueError(f"{path}: clustering model format is not {FORMAT_VERSION}")
+            _cache[key] = model
+    return model

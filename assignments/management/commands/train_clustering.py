@@ -1,0 +1,73 @@
+"""Train the clustering model from an Anthology data folder (deterministic: fixed seeds)."""
+
+import json
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from assignments.clustering import evaluation, training
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the clustering model artifact from an Anthology data folder (the one holding "
+        "xml/ and json/), with labels derived from the data itself."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", type=Path, help="Anthology data folder")
+        parser.add_argument(
+            "--output", type=Path, default=None, help="default: settings.CLUSTERING_MODEL_PATH"
+        )
+        parser.add_argument(
+            "--exclude-blocks",
+            type=Path,
+            action="append",
+            default=[],
+            help="leave the names and people of these blocks out of training (repeatable)",
+        )
+        parser.add_argument(
+            "--tune-on",
+            type=Path,
+            default=None,
+            help="choose the merge threshold on these labelled blocks (dev); default: on a "
+            "held-back part of the generated training blocks",
+        )
+        parser.add_argument("--synthetic-blocks", type=int, default=training.SYNTHETIC_BLOCKS)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--min-precision",
+            type=float,
+            default=0.9,
+            help="tune the threshold for the best F1 at this B-cubed precision or more",
+        )
+
+    def handle(self, *args, path: Path, output: Path | None, **options) -> None:
+        path = Path(path)
+        if not (path / "xml").is_dir():
+            raise CommandError(f"{path}: not an Anthology data folder (no xml/ inside)")
+        if options["verbosity"] > 1:
+            logging.basicConfig(level=logging.INFO)
+        output = Path(output or settings.CLUSTERING_MODEL_PATH)
+        exclude = []
+        for blocks in options["exclude_blocks"]:
+            exclude.extend(evaluation.read_blocks(blocks))
+        tune = list(evaluation.read_blocks(options["tune_on"])) if options["tune_on"] else None
+        model = training.train(
+            path,
+            exclude=exclude,
+            tune_blocks=tune,
+            synthetic_blocks=options["synthetic_blocks"],
+            seed=options["seed"],
+            min_precision=options["min_precision"],
+            report=lambda msg: self.stderr.write(msg),
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        model.save(output)
+        self.stdout.write(
+            f"model written to {output} ({output.stat().st_size / 1e6:.2f} MB): "
+            + json.dumps(model.info)
+        )

@@ -1,0 +1,112 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from assignments import selectors_suggestions
+from assignments.models import ChangeSet, Move, Suggestion
+from assignments.selectors_suggestions import AppliedMove, decision_constraints
+from tests.clustering.conftest import TOPICS
+from tests.factories import make_paper, make_person, make_user, make_volume
+
+
+@pytest.fixture
+def model_path(tiny_model, tmp_path):
+    path = tmp_path / "model.joblib"
+    tiny_model.save(path)
+    return path
+
+
+def test_decision_constraints_moved_together_and_moved_away():
+    moves = [
+        AppliedMove(1, 10, "x/unverified", "p"),
+        AppliedMove(1, 11, "x/unverified", "p"),
+        AppliedMove(1, 12, "x/unverified", "p"),
+        AppliedMove(2, 20, "p", "q"),
+    ]
+    must, cannot = decision_constraints("p", [10, 11, 12, 13], moves)
+    assert must == [("10", "11"), ("11", "12")]
+    assert cannot == []
+    # entry 20 was moved away from p and is back on p's page: it stays apart from the rest
+    must, cannot = decision_constraints("p", [20, 13, 14], moves)
+    assert must == []
+    assert sorted(cannot) == [("20", "13"), ("20", "14")]
+
+
+def _page_with_two_people(person, n=3):
+    others = [make_person(first=f"Co{k}", last=f"Author{k}") for k in range(4)]
+    for k in range(n):
+        make_paper(title=TOPICS[0], authors=(person, others[0]), volume=make_volume(year=2001))
+        make_paper(title=TOPICS[2] + f" {k}", authors=(others[2], person))
+    return others
+
+
+@pytest.mark.django_db
+def test_page_blocks_query_count_does_not_grow(django_assert_max_num_queries):
+    small = make_person(first="Wei", last="Wang")
+    _page_with_two_people(small, n=1)
+    with django_assert_max_num_queries(5):
+        few = selectors_suggestions.page_blocks()
+    big = make_person(first="Wei", last="Zhang")
+    _page_with_two_people(big, n=6)
+    with django_assert_max_num_queries(5):
+        more = selectors_suggestions.page_blocks()
+    assert len(more) > len(few)
+    block = next(b for b in more if b.person_id == big.id)
+    assert len(block.signatures) == 12
+    sig = block.signatures[0]
+    assert sig["coauthors"] and sig["first"] == "Wei" and sig["title"]
+
+
+@pytest.mark.django_db
+def test_refresh_suggestions_stores_splits_for_pages_with_two_items(model_path):
+    person = make_person(first="Wei", last="Wang")
+    others = _page_with_two_people(person)
+    lonely = make_person(first="Only", last="Once")
+    make_paper(authors=(lonely,))
+    out = StringIO()
+    call_command("refresh_suggestions", model=str(model_path), jobs=1, stdout=out)
+    assert "pages clustered" in out.getvalue()
+    suggestion = Suggestion.objects.get(person=person)
+    ids = sorted(str(a) for a in person.authorships.values_list("id", flat=True))
+    assert sorted(s for c in suggestion.clusters for s in c["signatures"]) == ids
+    assert all(c["authorships"] == [int(s) for s in c["signatures"]] for c in suggestion.clusters)
+    assert suggestion.item_count == 6
+    assert suggestion.estimated_people >= 1
+    assert not Suggestion.objects.filter(person=lonely).exists()
+    assert Suggestion.objects.filter(person=others[0]).exists()  # a coauthor with 3 papers
+
+    # --dry-run stores nothing new
+    Suggestion.objects.all().delete()
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, dry_run=True, stdout=StringIO()
+    )
+    assert not Suggestion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refresh_suggestions_honours_applied_moves(model_path):
+    person = make_person(first="Wei", last="Wang")
+    _page_with_two_people(person)
+    entries = list(person.authorships.order_by("id"))
+    # a reviewer moved one paper of each group here together: they must stay together
+    source = make_person(first="Wei", last="Wang")
+    user = make_user(roles=("reviewer",))
+    changeset = ChangeSet.objects.create(created_by=user, status=ChangeSet.Status.APPLIED)
+    for entry in (entries[0], entries[1]):
+        Move.objects.create(
+            changeset=changeset,
+            authorship=entry,
+            item_id=entry.item_id,
+            role=entry.role,
+            position=entry.position,
+            from_person_id=source.id,
+            to_person=person,
+            status=Move.Status.APPLIED,
+        )
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
+    )
+    clusters = Suggestion.objects.get(person=person).clusters
+    home = [c for c in clusters if str(entries[0].id) in c["signatures"]]
+    assert str(entries[1].id) in home[0]["signatures"]
