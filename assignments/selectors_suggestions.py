@@ -1,13 +1,15 @@
 """Reads for `refresh_suggestions`: every person page as a block of clustering signatures.
 
 A handful of queries in total, whatever the number of persons: authorships, papers, volumes and
-applied moves are each read once, in bulk, and grouped in memory.
+applied moves are each read once, in bulk, and grouped in memory; pages holding entries that
+reviewers moved read their decisions (assignments.selectors_decisions) one query each.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assignments import selectors_decisions
 from assignments.models import Move
 from papers.models import Authorship, Paper, Volume
 
@@ -18,45 +20,6 @@ class PageBlock:
     signatures: list[dict]
     must_link: list[tuple[str, str]] = field(default_factory=list)
     cannot_link: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class AppliedMove:
-    changeset_id: int
-    authorship_id: int
-    from_person_id: str
-    target_id: str
-
-
-def decision_constraints(
-    page_person_id: str, entry_ids: Iterable[int], moves: Iterable[AppliedMove]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Reviewers' applied decisions as constraints on one page.
-
-    - Entries moved together (one change set, one target) are one person: must-link.
-    - Entries a change set moved away from a person were judged not to be the entries it left
-      behind: when both sets sit on this page again, they are cannot-link.
-    """
-    on_page = set(entry_ids)
-    together: dict[tuple[int, str], list[int]] = defaultdict(list)
-    away: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for m in moves:
-        together[(m.changeset_id, m.target_id)].append(m.authorship_id)
-        away[(m.changeset_id, m.from_person_id)].add(m.authorship_id)
-    must: list[tuple[str, str]] = []
-    for group in together.values():
-        present = sorted(a for a in group if a in on_page)
-        must.extend((str(a), str(b)) for a, b in zip(present, present[1:], strict=False))
-    cannot: list[tuple[str, str]] = []
-    for (_changeset, from_person), moved in away.items():
-        if from_person != page_person_id:
-            continue
-        back = sorted(moved & on_page)
-        if not back:
-            continue
-        remaining = sorted(on_page - moved)
-        cannot.extend((str(a), str(b)) for a in back for b in remaining)
-    return must, cannot
 
 
 def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -> list[PageBlock]:
@@ -138,25 +101,21 @@ def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) 
                 "orcid": orcid,
             }
         )
-    moves = [
-        AppliedMove(
-            changeset_id=m["changeset_id"],
-            authorship_id=m["authorship_id"],
-            from_person_id=m["from_person_id"],
-            target_id=m["to_person_id"] or f"new:{m['to_new_person_id']}",
+    # Reviewers' applied decisions, as constraints on the pages that hold moved entries: one
+    # query for which entries moved, one per such page for its decisions.
+    moved = set(
+        Move.objects.filter(status=Move.Status.APPLIED, authorship__isnull=False).values_list(
+            "authorship_id", flat=True
         )
-        for m in Move.objects.filter(status=Move.Status.APPLIED, authorship__isnull=False).values(
-            "changeset_id", "authorship_id", "from_person_id", "to_person_id", "to_new_person_id"
-        )
-    ]
-    relevant: dict[int, list[AppliedMove]] = defaultdict(list)
-    for m in moves:
-        relevant[m.authorship_id].append(m)
+    )
     blocks = []
     for person_id in sorted(by_person):
         sigs = by_person[person_id]
         ids = [int(s["id"]) for s in sigs]
-        page_moves = {m for a in ids for m in relevant.get(a, ())}
-        must, cannot = decision_constraints(person_id, ids, page_moves) if page_moves else ([], [])
+        must, cannot = (
+            selectors_decisions.constraints_for_signatures(person_id, ids)
+            if moved.intersection(ids)
+            else ([], [])
+        )
         blocks.append(PageBlock(person_id, sigs, must, cannot))
     return blocks

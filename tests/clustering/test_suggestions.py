@@ -5,7 +5,6 @@ from django.core.management import call_command
 
 from assignments import selectors_suggestions
 from assignments.models import ChangeSet, Move, Suggestion
-from assignments.selectors_suggestions import AppliedMove, decision_constraints
 from tests.clustering.conftest import TOPICS
 from tests.factories import make_paper, make_person, make_user, make_volume
 
@@ -15,22 +14,6 @@ def model_path(tiny_model, tmp_path):
     path = tmp_path / "model.joblib"
     tiny_model.save(path)
     return path
-
-
-def test_decision_constraints_moved_together_and_moved_away():
-    moves = [
-        AppliedMove(1, 10, "x/unverified", "p"),
-        AppliedMove(1, 11, "x/unverified", "p"),
-        AppliedMove(1, 12, "x/unverified", "p"),
-        AppliedMove(2, 20, "p", "q"),
-    ]
-    must, cannot = decision_constraints("p", [10, 11, 12, 13], moves)
-    assert must == [("10", "11"), ("11", "12")]
-    assert cannot == []
-    # entry 20 was moved away from p and is back on p's page: it stays apart from the rest
-    must, cannot = decision_constraints("p", [20, 13, 14], moves)
-    assert must == []
-    assert sorted(cannot) == [("20", "13"), ("20", "14")]
 
 
 def _page_with_two_people(person, n=3):

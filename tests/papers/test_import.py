@@ -303,7 +303,7 @@ def test_texts_rendered_in_a_second_process_equal_the_serial_ones(fixture_data_d
 def test_first_import_statistics_equal_the_recomputed_ones(imported):
     stored = sorted(Person.objects.values_list("id", "item_count", "first_year", "last_year"))
     services.persons_refresh_stats()
-    assert sorted(
-        Person.objects.values_list("id", "item_count", "first_year", "last_year")
-    ) == stored
+    assert (
+        sorted(Person.objects.values_list("id", "item_count", "first_year", "last_year")) == stored
+    )
     assert any(count > 1 for _, count, _, _ in stored)
