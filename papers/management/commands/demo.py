@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -40,14 +40,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, data: str, addrport: str, no_serve: bool, **options) -> None:
-        commands = get_commands()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
 
         if Paper.objects.exists():
             self.stdout.write(f"The database has {Paper.objects.count()} papers; import skipped.")
-        elif "import_anthology" not in commands:
-            self.stderr.write("No import_anthology command yet: the database stays empty.")
         elif not Path(data).exists():
             self.stderr.write(f"No data at {data}: the database stays empty.")
         else:
@@ -56,28 +53,22 @@ class Command(BaseCommand):
 
         self._accounts()
 
-        self._suggestions(commands)
+        self._suggestions()
 
         if no_serve:
             return
-        worker = None
-        if "db_worker" in commands:
-            # Imports started from the import page run as background tasks.
-            manage = Path(settings.BASE_DIR) / "manage.py"
-            worker = subprocess.Popen([sys.executable, str(manage), "db_worker"])
-            self.stdout.write(f"Background worker started (pid {worker.pid}).")
+        # Imports started from the import page run as background tasks.
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        worker = subprocess.Popen([sys.executable, str(manage), "db_worker"])
+        self.stdout.write(f"Background worker started (pid {worker.pid}).")
         try:
             # DEBUG is off by default; --insecure lets runserver serve the static files anyway.
             call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            worker.terminate()
+            worker.wait(timeout=10)
 
-    def _suggestions(self, commands: dict) -> None:
-        if "refresh_suggestions" not in commands:
-            self.stdout.write("No refresh_suggestions command yet: pages compute splits on demand.")
-            return
+    def _suggestions(self) -> None:
         if not Path(settings.CLUSTERING_MODEL_PATH).exists():
             self.stderr.write(
                 f"No clustering model at {settings.CLUSTERING_MODEL_PATH} "
