@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments.clustering import evaluation, training
+from papers.anthology import AnthologyDataError, open_data_dir
 
 
 class Command(BaseCommand):
@@ -18,7 +19,9 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("path", type=Path, help="Anthology data folder")
+        parser.add_argument(
+            "path", type=Path, help="Anthology checkout, its data/ folder, or an archive"
+        )
         parser.add_argument(
             "--output", type=Path, default=None, help="default: settings.CLUSTERING_MODEL_PATH"
         )
@@ -46,9 +49,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: Path, output: Path | None, **options) -> None:
-        path = Path(path)
-        if not (path / "xml").is_dir():
-            raise CommandError(f"{path}: not an Anthology data folder (no xml/ inside)")
         if options["verbosity"] > 1:
             logging.basicConfig(level=logging.INFO)
         output = Path(output or settings.CLUSTERING_MODEL_PATH)
@@ -56,15 +56,19 @@ class Command(BaseCommand):
         for blocks in options["exclude_blocks"]:
             exclude.extend(evaluation.read_blocks(blocks))
         tune = list(evaluation.read_blocks(options["tune_on"])) if options["tune_on"] else None
-        model = training.train(
-            path,
-            exclude=exclude,
-            tune_blocks=tune,
-            synthetic_blocks=options["synthetic_blocks"],
-            seed=options["seed"],
-            min_precision=options["min_precision"],
-            report=lambda msg: self.stderr.write(msg),
-        )
+        try:
+            with open_data_dir(path) as data_dir:
+                model = training.train(
+                    data_dir,
+                    exclude=exclude,
+                    tune_blocks=tune,
+                    synthetic_blocks=options["synthetic_blocks"],
+                    seed=options["seed"],
+                    min_precision=options["min_precision"],
+                    report=lambda msg: self.stderr.write(msg),
+                )
+        except AnthologyDataError as exc:
+            raise CommandError(str(exc)) from exc
         output.parent.mkdir(parents=True, exist_ok=True)
         model.save(output)
         self.stdout.write(
