@@ -42,7 +42,7 @@ def extract_signatures(datadir: Path | str) -> list[dict]:
     """Every paper author entry as a signature, plus `_person`, `_verified`, `_catch_all`."""
     from acl_anthology import Anthology
 
-    anthology = Anthology(datadir=str(datadir))
+    anthology = Anthology(datadir=str(datadir), verbose=False)
     sigs: list[dict] = []
     for paper in anthology.papers():
         if paper.is_frontmatter or not paper.authors:
@@ -57,7 +57,7 @@ def extract_signatures(datadir: Path | str) -> list[dict]:
         abstract = _text(paper.abstract)
         booktitle = _text(getattr(paper.parent, "title", ""))
         for pos, ns in enumerate(paper.authors):
-            person = anthology.resolve(ns)
+            person = ns.resolve()
             comment = (person.comment or "").lower()
             sigs.append(
                 {
@@ -176,6 +176,11 @@ def make_blocks(
         ):
             common.append((s["first"], s["last"]))
     common.sort()
+    if not common or len(rare) < 2:
+        raise ValueError(
+            f"too little data to build training blocks ({len(common)} common names, "
+            f"{len(rare)} rare-name persons): train on the full Anthology data"
+        )
     log.info(
         "%d real blocks, %d rare persons, %d common names", len(blocks), len(rare), len(common)
     )

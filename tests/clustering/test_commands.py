@@ -1,6 +1,7 @@
 import gzip
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -98,3 +99,12 @@ def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_p
     assert report["overall"]["baseline"]["recall"] == 1.0
     assert report["overall"]["f1"] > report["overall"]["baseline"]["f1"]
     assert 0.0 <= report["ranking"]["top1_accuracy"] <= 1.0
+
+
+def test_train_clustering_says_when_the_data_is_too_small(tmp_path):
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "data"
+    with pytest.raises(CommandError, match="too little data to build training blocks"):
+        call_command("train_clustering", str(fixtures), output=str(tmp_path / "m.joblib"))
+    assert not (tmp_path / "m.joblib").exists()
+    with pytest.raises(CommandError, match="no such file or folder"):
+        call_command("train_clustering", str(tmp_path / "missing"))

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -57,7 +58,10 @@ class Command(BaseCommand):
             exclude.extend(evaluation.read_blocks(blocks))
         tune = list(evaluation.read_blocks(options["tune_on"])) if options["tune_on"] else None
         try:
-            with open_data_dir(path) as data_dir:
+            with open_data_dir(path) as data_dir, warnings.catch_warnings():
+                # The library's maintainer warnings (schema version, name quirks) say nothing
+                # about training.
+                warnings.filterwarnings("ignore", module="acl_anthology")
                 model = training.train(
                     data_dir,
                     exclude=exclude,
@@ -67,8 +71,8 @@ class Command(BaseCommand):
                     min_precision=options["min_precision"],
                     report=lambda msg: self.stderr.write(msg),
                 )
-        except AnthologyDataError as exc:
-            raise CommandError(str(exc)) from exc
+        except (AnthologyDataError, ValueError) as exc:
+            raise CommandError(f"{path}: {exc}") from exc
         output.parent.mkdir(parents=True, exist_ok=True)
         model.save(output)
         self.stdout.write(
