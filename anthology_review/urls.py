@@ -15,6 +15,16 @@ preview_patterns = (
             name="person_unverified",
         ),
         path("people/<str:person_id>/", papers_views.person_detail, name="person"),
+        path(
+            "people/<str:slug>/unverified/suggestion/",
+            papers_views.person_unverified_suggestion,
+            name="person_unverified_suggestion",
+        ),
+        path(
+            "people/<str:person_id>/suggestion/",
+            papers_views.person_suggestion,
+            name="person_suggestion",
+        ),
     ],
     "preview",
 )

@@ -16,18 +16,6 @@ urlpatterns = [
         name="person_unverified_suggestion",
     ),
     path("people/<str:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"),
-    # A preview's person pages are routed in anthology_review/urls.py; their suggested splits
-    # load from here (same views, the preview's schema: PreviewSchemaMiddleware).
-    path(
-        "previews/<slug:preview>/people/<str:slug>/unverified/suggestion/",
-        views.person_unverified_suggestion,
-        name="preview_person_unverified_suggestion",
-    ),
-    path(
-        "previews/<slug:preview>/people/<str:person_id>/suggestion/",
-        views.person_suggestion,
-        name="preview_person_suggestion",
-    ),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
