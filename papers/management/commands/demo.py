@@ -5,6 +5,7 @@ http://127.0.0.1:8000 (and a background worker for imports) and the demo account
 Running it again keeps the data and resets the demo accounts' passwords.
 """
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from assignments.models import Suggestion
 from papers.models import Paper
 
 # role -> (username, password); demo only, printed on every run
@@ -61,6 +63,8 @@ class Command(BaseCommand):
         manage = Path(settings.BASE_DIR) / "manage.py"
         worker = subprocess.Popen([sys.executable, str(manage), "db_worker"])
         self.stdout.write(f"Background worker started (pid {worker.pid}).")
+        # Stopped by a signal (not only Ctrl-C), still stop the worker: exit through `finally`.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             # DEBUG is off by default; --insecure lets runserver serve the static files anyway.
             call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
@@ -73,6 +77,12 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"No clustering model at {settings.CLUSTERING_MODEL_PATH} "
                 "(manage.py train_clustering makes one): no suggested splits yet."
+            )
+            return
+        if Suggestion.objects.exists():
+            # A second `demo` on the same database starts at once (the full data takes minutes).
+            self.stdout.write(
+                "Suggested splits are stored (manage.py refresh_suggestions redoes them)."
             )
             return
         self.stdout.write("Computing suggested splits …")
