@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from assignments import views as assignments_views
 from papers import views as papers_views
 
 # A preview's author pages are the ordinary pages, served from the preview's schema
-# (papers.middleware.PreviewSchemaMiddleware takes the `preview` argument).
+# (papers.middleware.PreviewSchemaMiddleware takes the `preview` argument); reviewers propose
+# fixes on them too.
 preview_patterns = (
     [
         path(
@@ -25,6 +27,7 @@ preview_patterns = (
             papers_views.person_suggestion,
             name="person_suggestion",
         ),
+        path("changeset/assign/", assignments_views.assign, name="assign"),
     ],
     "preview",
 )

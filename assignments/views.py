@@ -68,7 +68,8 @@ def assign(request: HttpRequest) -> HttpResponse:
     )
     if not request.htmx:
         messages.success(request, message)
-        return redirect(person_url(person.pk))
+        preview = getattr(request, "preview", None)
+        return redirect(person_url(person.pk, preview.name if preview else None))
     context = person_page_context(request, person)
     context["assign_message"] = message
     response = render(request, "papers/person_detail.html#assign", context)

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -60,8 +61,9 @@ def person_page_context(
         entry.group = group_of.get(entry.pk) if len(split.groups) > 1 else None
     preview = getattr(request, "preview", None)
     page_url = selectors.person_url(person.pk, preview.name if preview else None)
-    # Proposals are made on the current data; a preview's pages are for looking.
-    can_propose = preview is None and assignment_selectors.user_can_propose(request.user)
+    # On a preview's page a proposal names the preview's resolution (from_person_id): it applies
+    # once the preview is promoted (applying is compare-and-swap against the current data).
+    can_propose = assignment_selectors.user_can_propose(request.user)
     preselected: set[str] = set()
     if form is not None and form.is_bound:
         preselected = set(form.data.getlist("authorships"))
@@ -93,6 +95,11 @@ def person_page_context(
         "pending_count": len(pending),
         "incoming_count": assignment_selectors.open_moves_to(person),
         "can_propose": can_propose,
+        "assign_url": (
+            reverse("preview:assign", kwargs={"preview": preview.name})
+            if preview
+            else reverse("assignments:assign")
+        ),
         "form": form or AssignForm(person=person),
         "draft": assignment_selectors.draft_for_user(request.user) if can_propose else None,
         "preselected": preselected,
@@ -137,7 +144,7 @@ def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
         "split": assignment_selectors.suggested_split(person, entries),
         "page_url": page_url,
         "suggestion_url": page_url + "suggestion/",
-        "can_propose": preview is None and assignment_selectors.user_can_propose(request.user),
+        "can_propose": assignment_selectors.user_can_propose(request.user),
     }
     if request.htmx:
         return render(request, "papers/person_detail.html#suggestions", context)

@@ -16,7 +16,7 @@ from acl_anthology.people import Name
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from slugify import slugify
 
@@ -277,21 +277,37 @@ def moves_add(
         if problems:
             raise ValidationError({"authorships": problems})
 
-        moves = Move.objects.bulk_create(
-            [
-                Move(
-                    changeset=changeset,
-                    authorship=entry,
-                    item_id=entry.item_id,
-                    role=entry.role,
-                    position=entry.position,
-                    from_person_id=entry.person_id,
-                    to_person_id=target_id if to_person is not None else None,
-                    to_new_person=to_new_person,
+        try:
+            with transaction.atomic():
+                moves = Move.objects.bulk_create(
+                    [
+                        Move(
+                            changeset=changeset,
+                            authorship=entry,
+                            item_id=entry.item_id,
+                            role=entry.role,
+                            position=entry.position,
+                            from_person_id=entry.person_id,
+                            to_person_id=target_id if to_person is not None else None,
+                            to_new_person=to_new_person,
+                        )
+                        for entry in entries
+                    ]
                 )
-                for entry in entries
-            ]
-        )
+                # Proposals made on a preview's page name the preview's rows: check now, not at
+                # commit, that they exist in the current data too.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        except IntegrityError as exc:
+            raise ValidationError(
+                {
+                    "authorships": "Some selected entries, or the target, exist only in this "
+                    "preview: propose them once the preview is promoted."
+                }
+            ) from exc
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         _touch(changeset)
         return moves
 

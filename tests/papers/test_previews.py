@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -144,9 +145,69 @@ def test_preview_author_pages_show_the_preview_and_current_pages_do_not(client, 
     assert b"S18-1015" in current.content
     assert b"S18-1015" not in preview.content
     assert b"S18-1015" in moved.content
-    assert b"You are looking at preview" in moved.content
-    assert b"You are looking at preview" not in current.content
+    assert b"this page as it would be after that import" in moved.content
+    assert b"this page as it would be after that import" not in current.content
     assert client.get("/people/moved-person/").status_code == 404
     assert client.get("/previews/no-such/people/moved-person/").status_code == 404
     # the search path is back to the current data after a preview request
     assert Person.objects.filter(id="moved-person").count() == 0
+
+
+def test_reviewer_proposes_on_a_preview_page_and_it_applies_after_promotion(client, preview_data):
+    from assignments import services as assignment_services
+    from assignments.models import Move
+    from tests.factories import make_user
+
+    data_dir, entry = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-7")
+    reviewer = make_user(roles=("reviewer",))
+    client.force_login(reviewer)
+    page = client.get("/previews/pr-7/people/moved-person/")
+    assert b'action="/previews/pr-7/changeset/assign/"' in page.content
+
+    response = client.post(
+        "/previews/pr-7/changeset/assign/",
+        {
+            "from_person": "moved-person",
+            "authorships": [str(entry.pk)],
+            "target": "person",
+            "to_person": "lluis-padro",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == "/previews/pr-7/people/moved-person/"
+    move = Move.objects.get(authorship=entry)
+    # the proposal names the preview's resolution, not the current one
+    assert move.from_person_id == "moved-person"
+    # Until the preview is promoted, the current data disagrees: the draft waits.
+    with pytest.raises(ValidationError, match="now belongs to zhengxin-zhang/unverified"):
+        assignment_services.changeset_submit(changeset=move.changeset, user=reviewer)
+    assert Authorship.objects.get(pk=entry.pk).person_id == entry.person_id
+
+    services.preview_promote(preview=Preview.objects.get(name="pr-7"))
+    changeset = assignment_services.changeset_submit(changeset=move.changeset, user=reviewer)
+    maintainer = make_user(roles=("maintainer",))
+    assignment_services.changeset_approve(changeset=changeset, user=maintainer)
+    assert Authorship.objects.get(pk=entry.pk).person_id == "lluis-padro"
+
+
+def test_a_target_that_exists_only_in_the_preview_is_refused_clearly(client, preview_data):
+    from assignments.models import Move
+    from tests.factories import make_user
+
+    data_dir, entry = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-8")
+    client.force_login(make_user(roles=("reviewer",)))
+    other = Authorship.objects.get(item_id="S19-2226", last="Zhang", first="Zhengxin")
+    response = client.post(
+        "/previews/pr-8/changeset/assign/",
+        {
+            "from_person": "zhengxin-zhang/unverified",
+            "authorships": [str(other.pk)],
+            "target": "person",
+            "to_person": "moved-person",
+        },
+    )
+    assert response.status_code == 200
+    assert b"exist only in this preview" in response.content
+    assert not Move.objects.exists()

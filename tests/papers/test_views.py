@@ -348,8 +348,9 @@ def test_preview_person_page_keeps_links_inside_the_preview(client, imported, da
     assert response.status_code == 200
     assertContains(response, 'href="/previews/same-data/people/wayne-xin-zhao/"')
     assertContains(response, "Preview <strong>same-data</strong>")
-    # proposals are made on the current pages, not on a preview's
-    assert all(row["disabled"] for row in response.context["rows"])
+    # reviewers propose fixes on a preview's pages too, through the preview's own URL
+    assert not any(row["disabled"] for row in response.context["rows"])
+    assertContains(response, 'action="/previews/same-data/changeset/assign/"')
     assert client.get("/previews/no-such/people/peiyu-liu/unverified/").status_code == 404
 
 
