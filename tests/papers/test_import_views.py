@@ -167,3 +167,15 @@ def test_reviewer_cannot_promote_or_discard(client, imported, fixture_data_dir):
     response = client.post(reverse("papers:preview_decide", args=["p1"]), {"action": "discard"})
     assert response.status_code == 403
     assert Preview.objects.get(name="p1").status == Preview.Status.READY
+
+
+def test_only_admins_see_the_start_link(client, db):
+    client.force_login(make_user(roles=("maintainer",)))
+    assert (
+        reverse("papers:import_new").encode()
+        not in client.get(reverse("papers:import_list")).content
+    )
+    client.force_login(make_user(roles=("admin",)))
+    assert (
+        reverse("papers:import_new").encode() in client.get(reverse("papers:import_list")).content
+    )
