@@ -39,25 +39,6 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def resolutions(data: Path) -> dict:
-    from acl_anthology import Anthology
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=str(data))
-        anthology.people.load()
-    out = {}
-    for volume in anthology.volumes():
-        for i, ns in enumerate(volume.editors):
-            out[(volume.full_id, "editor", i)] = ns.resolve().id
-        for paper in volume.papers():
-            for i, ns in enumerate(paper.authors):
-                out[(paper.full_id, "author", i)] = ns.resolve().id
-            for i, ns in enumerate(paper._editors):
-                out[(paper.full_id, "editor", i)] = ns.resolve().id
-    return out
-
-
 def roundtrip(data: Path) -> None:
     """Why the export may save with the library: unchanged files come back identical."""
     from acl_anthology import Anthology
@@ -110,6 +91,7 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     from papers import services as papers_services
+    from papers.anthology import library_resolutions
     from tests.factories import make_user
 
     setup_test_environment()
@@ -130,7 +112,7 @@ def main() -> None:
         papers_services.anthology_import(path=data)
         print(f"import_anthology of the copy into a test database: {time.perf_counter() - t:.1f} s")
 
-        before = resolutions(data)
+        before = library_resolutions(data)
         make_user(username="maintainer", roles=("maintainer",))
         ids = []
         for papers, pid, degree in (
@@ -186,7 +168,7 @@ def main() -> None:
         assert diff.count("\n+") == out.getvalue().count("\n+"), "dry run differs"
         print(diff)
 
-        after = resolutions(data)
+        after = library_resolutions(data)
         moved = {k for k in before if before[k] != after[k]}
         print(f"entries resolving differently: {len(moved)} of {len(before)}")
         for k in sorted(moved):

@@ -239,6 +239,27 @@ def _describe_resolution(data_dir: Path, exc: BaseException) -> str:
     return f"{path}: {message}{suffix}"
 
 
+def library_resolutions(data_dir: Path | str) -> dict[tuple[str, str, int], str]:
+    """Every author/editor entry, (item id, role, position), and the person id the official
+    library resolves it to, asked entry by entry. Checks and benchmarks compare with this."""
+    from acl_anthology import Anthology
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        anthology = Anthology(datadir=str(data_dir), verbose=False)
+        anthology.people.load()
+    resolve = anthology.people.get_by_namespec
+    out = {}
+    for volume in anthology.volumes():
+        for i, ns in enumerate(volume.editors):
+            out[(volume.full_id, "editor", i)] = resolve(ns).id
+        for paper in volume.papers():
+            for role, specs in (("author", paper.authors), ("editor", paper._editors)):
+                for i, ns in enumerate(specs):
+                    out[(paper.full_id, role, i)] = resolve(ns).id
+    return out
+
+
 def markup_texts(data_dir: str) -> dict[str, tuple[str, str]]:
     """Every volume's and paper's (title, abstract) as text, as the library renders them.
 

@@ -138,25 +138,14 @@ def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_perso
 
 
 def make_canonical_data(dest):
-    """A copy of fixtures/data as the Anthology's own tools write it (review/export tests).
+    """A writable copy of fixtures/data (review/export tests).
 
-    The fixture cut is indented differently from the Anthology; the real data is byte-identical
-    to what `acl-anthology` saves, which exports and their reverts rely on. Loading and saving
-    the copy once with the library gives the same property.
+    The fixtures are written by `acl-anthology` itself (cut_anthology), as the real data is, so
+    exports and their reverts touch only the lines they change.
     """
     import shutil
-    import warnings
     from pathlib import Path
-
-    from acl_anthology import Anthology
 
     data = Path(dest) / "data"
     shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "data", data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=str(data))
-        anthology.people.load()
-        for collection in anthology.collections.values():
-            collection.save(collection.path, minimal_diff=False)
-        anthology.people.save(anthology.people.path)
     return data

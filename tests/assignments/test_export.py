@@ -1,7 +1,6 @@
 """Export to an Anthology data folder, checked by loading the result with the official library."""
 
 import json
-import warnings
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef
 from assignments import services
 from assignments.models import ChangeSet, Move
 from papers import services as papers_services
+from papers.anthology import library_resolutions
 from papers.models import Authorship, Person
 from tests.factories import (
     make_canonical_data,
@@ -29,26 +29,6 @@ def _snapshot(data: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()
     }
-
-
-def _resolutions(data: Path) -> dict[tuple[str, str, int], str]:
-    from acl_anthology import Anthology
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=str(data))
-        anthology.people.load()
-    out = {}
-    for collection in anthology.collections.values():
-        for volume in collection.volumes():
-            for i, ns in enumerate(volume.editors):
-                out[(volume.full_id, "editor", i)] = ns.resolve().id
-            for paper in volume.papers():
-                for i, ns in enumerate(paper.authors):
-                    out[(paper.full_id, "author", i)] = ns.resolve().id
-                for i, ns in enumerate(paper._editors):
-                    out[(paper.full_id, "editor", i)] = ns.resolve().id
-    return out
 
 
 @pytest.fixture
@@ -93,7 +73,7 @@ def _split_peiyu_liu(maintainer) -> ChangeSet:
 
 
 def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder, maintainer):
-    before = _resolutions(folder)
+    before = library_resolutions(folder)
     original = _snapshot(folder)
     cs = _split_peiyu_liu(maintainer)
     moved = {(m.item_id, m.role, m.position): m.target_id for m in cs.moves.all()}
@@ -104,7 +84,7 @@ def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder,
     assert result.ok and result.written and result.changeset_ids == [cs.pk]
     touched = ["2021.acl", "2022.coling", "2023.acl", "2024.acl", "2024.lrec", "2025.coling"]
     assert sorted(result.files) == ["json/people.json"] + [f"xml/{c}.xml" for c in touched]
-    after = _resolutions(folder)
+    after = library_resolutions(folder)
     assert after == {key: moved.get(key, pid) for key, pid in before.items()}
     # the EMNLP entry is still on the unverified page
     assert [k for k, v in after.items() if v == UNVERIFIED] == [
@@ -233,7 +213,7 @@ def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintain
     result = services.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
-    after = _resolutions(folder)
+    after = library_resolutions(folder)
     assert after[(a.item_id, "author", a.position)] == target.id
     entry = json.loads((folder / "json/people.json").read_text())[target.id]
     assert {"first": "Peiyu", "last": "Liu"} in entry["names"]
@@ -319,7 +299,7 @@ def test_namesake_of_a_verified_person_keeps_its_entries_and_revert_restores(fol
     vid = by_name[0]["person_id"]
     v = Person.objects.get(id=vid)
     entries = list(Authorship.objects.filter(person=v).order_by("item_id"))
-    before = _resolutions(folder)
+    before = library_resolutions(folder)
     original = _snapshot(folder)
     cs = make_changeset()
     namesake = make_new_person(
@@ -331,7 +311,7 @@ def test_namesake_of_a_verified_person_keeps_its_entries_and_revert_restores(fol
     result = services.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
-    after = _resolutions(folder)
+    after = library_resolutions(folder)
     moved = (entries[0].item_id, entries[0].role, entries[0].position)
     assert after == {k: (f"{vid}-two" if k == moved else p) for k, p in before.items()}
     assert result.diff.count(f'id="{vid}"') >= 2  # the ids that keep the rest on the person
@@ -377,14 +357,16 @@ def test_move_to_an_unverified_page_drops_the_id(folder, maintainer):
     cs = make_changeset()
     make_move(changeset=cs, authorship=entry, to_person=target)
     services.changeset_approve(changeset=cs, user=maintainer)
-    before = _resolutions(folder)
+    before = library_resolutions(folder)
     original = _snapshot(folder)
 
     result = services.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
     key = (entry.item_id, entry.role, entry.position)
-    assert _resolutions(folder) == {k: (target.id if k == key else p) for k, p in before.items()}
+    assert library_resolutions(folder) == {
+        k: (target.id if k == key else p) for k, p in before.items()
+    }
     assert '-      <author id="yang-liu-ict"><first>Yang</first>' in result.diff
     assert "+      <author><first>Yang</first><last>Liu</last>" in result.diff
     services.changeset_revert(changeset=cs, user=maintainer)

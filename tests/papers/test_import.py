@@ -8,6 +8,7 @@ from acl_anthology import Anthology
 from django.core.management import CommandError, call_command
 
 from papers import services
+from papers.anthology import library_resolutions
 from papers.models import Authorship, ImportRun, Paper, Person, PersonName
 
 
@@ -17,22 +18,6 @@ def _library(data_dir):
         anthology = Anthology(datadir=data_dir)
         anthology.people.load()
     return anthology
-
-
-def _library_entries(anthology) -> dict[tuple[str, str, int], str]:
-    """Every author/editor entry and the person the official library resolves it to."""
-    entries = {}
-    for collection in anthology.collections.values():
-        for volume in collection.volumes():
-            for pos, ns in enumerate(volume.editors):
-                entries[(volume.full_id, "editor", pos)] = anthology.people.get_by_namespec(ns).id
-            for paper in volume.papers():
-                for role, specs in (("author", paper.authors), ("editor", paper._editors)):
-                    for pos, ns in enumerate(specs):
-                        entries[(paper.full_id, role, pos)] = anthology.people.get_by_namespec(
-                            ns
-                        ).id
-    return entries
 
 
 def _db_state() -> tuple:
@@ -46,7 +31,7 @@ def _db_state() -> tuple:
 
 def test_import_resolves_every_entry_as_the_library_does(imported, fixture_data_dir):
     anthology = _library(fixture_data_dir)
-    expected = _library_entries(anthology)
+    expected = library_resolutions(fixture_data_dir)
     actual = {(a.item_id, a.role, a.position): a.person_id for a in Authorship.objects.all()}
     assert actual == expected
     assert Paper.objects.count() == sum(1 for _ in anthology.papers())
@@ -108,8 +93,7 @@ def test_reimport_reports_entries_that_now_resolve_elsewhere_and_removed_papers(
     result = services.anthology_import(path=data_copy)
 
     entry.refresh_from_db()
-    anthology = _library(data_copy)
-    assert entry.person_id == _library_entries(anthology)[("W99-0603", "author", entry.position)]
+    assert entry.person_id == library_resolutions(data_copy)[("W99-0603", "author", entry.position)]
     assert result.counts["papers_removed"] == 1
     assert not Paper.objects.filter(id="S19-2226").exists()
     assert Person.objects.get(id="zhengxin-zhang/unverified").item_count == 2
