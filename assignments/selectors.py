@@ -45,14 +45,19 @@ def draft_for_user(user: AbstractBaseUser | AnonymousUser) -> ChangeSet | None:
     )
 
 
+def open_moves():
+    """Moves in flight (in a draft or submitted change set): they block other proposals for the
+    same author entry."""
+    return Move.objects.filter(
+        status__in=OPEN_MOVE_STATUSES, changeset__status__in=OPEN_CHANGESET_STATUSES
+    )
+
+
 def open_moves_from(person: Person) -> dict[int, Move]:
-    """Moves in flight (draft or submitted) for entries on this person's page, by authorship."""
+    """Moves in flight for entries on this person's page, by authorship."""
     moves = (
-        Move.objects.filter(
-            authorship__person=person,
-            status__in=OPEN_MOVE_STATUSES,
-            changeset__status__in=OPEN_CHANGESET_STATUSES,
-        )
+        open_moves()
+        .filter(authorship__person=person)
         .select_related("to_new_person", "changeset__created_by")
         .order_by("pk")
     )
@@ -60,11 +65,7 @@ def open_moves_from(person: Person) -> dict[int, Move]:
 
 
 def open_moves_to(person: Person) -> int:
-    return Move.objects.filter(
-        to_person=person,
-        status__in=OPEN_MOVE_STATUSES,
-        changeset__status__in=OPEN_CHANGESET_STATUSES,
-    ).count()
+    return open_moves().filter(to_person=person).count()
 
 
 @dataclass

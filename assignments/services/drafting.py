@@ -20,7 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from slugify import slugify
 
+from assignments import selectors
 from assignments.models import ChangeSet, Move, NewPerson
+from assignments.selectors import OPEN_CHANGESET_STATUSES
 from papers.models import Authorship, Person
 from papers.orcid import orcid_clean
 
@@ -36,9 +38,6 @@ __all__ = [
     "person_id_taken",
 ]
 
-# A move still "in flight": it blocks other proposals for the same author entry.
-OPEN_CHANGESET_STATUSES = (ChangeSet.Status.DRAFT, ChangeSet.Status.SUBMITTED)
-OPEN_MOVE_STATUSES = (Move.Status.PENDING, Move.Status.APPROVED)
 
 PERSON_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -255,11 +254,8 @@ def moves_add(
                     "verified person or create a new one."
                 )
         open_moves = (
-            Move.objects.filter(
-                authorship_id__in=ids,
-                status__in=OPEN_MOVE_STATUSES,
-                changeset__status__in=OPEN_CHANGESET_STATUSES,
-            )
+            selectors.open_moves()
+            .filter(authorship_id__in=ids)
             .select_related("changeset__created_by", "to_new_person")
             .order_by("item_id")
         )
