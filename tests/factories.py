@@ -135,17 +135,3 @@ def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_perso
         to_person=to_person,
         to_new_person=to_new_person,
     )
-
-
-def make_canonical_data(dest):
-    """A writable copy of fixtures/data (review/export tests).
-
-    The fixtures are written by `acl-anthology` itself (cut_anthology), as the real data is, so
-    exports and their reverts touch only the lines they change.
-    """
-    import shutil
-    from pathlib import Path
-
-    data = Path(dest) / "data"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "data", data)
-    return data

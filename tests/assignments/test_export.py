@@ -12,7 +12,6 @@ from papers import services as papers_services
 from papers.anthology import library_resolutions
 from papers.models import Authorship, Person
 from tests.factories import (
-    make_canonical_data,
     make_changeset,
     make_move,
     make_new_person,
@@ -32,10 +31,9 @@ def _snapshot(data: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def folder(tmp_path):
-    data = make_canonical_data(tmp_path)
-    papers_services.anthology_import(path=data)
-    return data
+def folder(data_copy):
+    papers_services.anthology_import(path=data_copy)
+    return data_copy
 
 
 @pytest.fixture

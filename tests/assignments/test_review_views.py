@@ -10,7 +10,6 @@ from assignments.models import ChangeSet
 from papers import services as papers_services
 from papers.models import Authorship
 from tests.factories import (
-    make_canonical_data,
     make_changeset,
     make_move,
     make_new_person,
@@ -184,10 +183,10 @@ def test_audit_lists_moves_and_reverts_for_person_and_paper(maintainer):
     assert "approved by boss" in html and "(undone)" in html
 
 
-def test_export_downloads(client, maintainer, tmp_path, settings):
+def test_export_downloads(client, maintainer, data_copy, settings):
     settings.ANTHOLOGY_DATA_DIR = None
     assert client.get(reverse("assignments:review_export", args=["patch"])).status_code == 503
-    data = make_canonical_data(tmp_path)
+    data = data_copy
     papers_services.anthology_import(path=data)
     settings.ANTHOLOGY_DATA_DIR = str(data)
     a = Authorship.objects.get(person_id="peiyu-liu/unverified", item_id="2022.coling-1.288")
@@ -210,9 +209,9 @@ def test_export_downloads(client, maintainer, tmp_path, settings):
     assert cs.exported_at is None
 
 
-def test_export_is_prepared_in_the_background(client, maintainer, tmp_path, settings):
+def test_export_is_prepared_in_the_background(client, maintainer, data_copy, settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    data = make_canonical_data(tmp_path)
+    data = data_copy
     papers_services.anthology_import(path=data)
     settings.ANTHOLOGY_DATA_DIR = str(data)
     cs = _proposal(1)
