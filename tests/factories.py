@@ -122,7 +122,15 @@ def make_new_person(*, changeset, person_id: str, first: str = "Ada", last: str 
     )
 
 
-def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_person=None):
+def make_move(
+    *,
+    changeset,
+    authorship: Authorship,
+    to_person=None,
+    to_new_person=None,
+    from_person_id: str | None = None,
+    status: str = "pending",
+):
     from assignments.models import Move
 
     return Move.objects.create(
@@ -131,7 +139,8 @@ def make_move(*, changeset, authorship: Authorship, to_person=None, to_new_perso
         item_id=authorship.item_id,
         role=authorship.role,
         position=authorship.position,
-        from_person_id=authorship.person_id,
+        from_person_id=from_person_id or authorship.person_id,
         to_person=to_person,
         to_new_person=to_new_person,
+        status=status,
     )

@@ -6,7 +6,13 @@ from django.core.management import call_command
 from assignments import selectors_suggestions
 from assignments.models import ChangeSet, Move, Suggestion
 from tests.clustering.conftest import TOPICS
-from tests.factories import make_paper, make_person, make_user, make_volume
+from tests.factories import (
+    make_changeset,
+    make_move,
+    make_paper,
+    make_person,
+    make_volume,
+)
 
 
 @pytest.fixture
@@ -74,15 +80,11 @@ def test_refresh_suggestions_honours_applied_moves(model_path):
     entries = list(person.authorships.order_by("id"))
     # a reviewer moved one paper of each group here together: they must stay together
     source = make_person(first="Wei", last="Wang")
-    user = make_user(roles=("reviewer",))
-    changeset = ChangeSet.objects.create(created_by=user, status=ChangeSet.Status.APPLIED)
+    changeset = make_changeset(status=ChangeSet.Status.APPLIED)
     for entry in (entries[0], entries[1]):
-        Move.objects.create(
+        make_move(
             changeset=changeset,
             authorship=entry,
-            item_id=entry.item_id,
-            role=entry.role,
-            position=entry.position,
             from_person_id=source.id,
             to_person=person,
             status=Move.Status.APPLIED,

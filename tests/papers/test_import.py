@@ -190,23 +190,12 @@ def test_verify_import_finds_no_mismatch_after_import_and_names_each_difference(
 
 def test_reimport_keeps_approved_decisions_and_reports_the_conflict(imported, data_copy):
     from assignments.models import ChangeSet, Move
-    from tests.factories import make_user
+    from tests.factories import make_changeset, make_move
 
     entry = Authorship.objects.get(item_id="S18-1015", person_id="zhengxin-zhang/unverified")
     target = Person.objects.get(id="lluis-padro")
-    changeset = ChangeSet.objects.create(
-        created_by=make_user(roles=("maintainer",)), status=ChangeSet.Status.APPLIED
-    )
-    Move.objects.create(
-        changeset=changeset,
-        authorship=entry,
-        item_id=entry.item_id,
-        role=entry.role,
-        position=entry.position,
-        from_person_id=entry.person_id,
-        to_person=target,
-        status=Move.Status.APPLIED,
-    )
+    changeset = make_changeset(status=ChangeSet.Status.APPLIED)
+    make_move(changeset=changeset, authorship=entry, to_person=target, status=Move.Status.APPLIED)
     Authorship.objects.filter(pk=entry.pk).update(person=target)
     xml = data_copy / "xml" / "S18.xml"
     text = xml.read_text(encoding="utf-8")
