@@ -1,9 +1,8 @@
 """Reads of the assignments app for pages: roles, drafts, pending moves, suggested groups."""
 
 import hashlib
-import importlib.util
+import importlib
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -219,13 +218,9 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
             message=f"This page has {len(entries)} entries: too many to split while you wait. "
             "Its suggestion appears after the next `manage.py refresh_suggestions`."
         )
-    try:
-        clustering = importlib.import_module("assignments.clustering")
-    except ImportError:
-        return SuggestedSplit(
-            message="Suggested groups are not available yet: the clustering service is not "
-            "installed."
-        )
+    # Looked up when needed (not imported at the top): scikit-learn loads only for pages that
+    # split on demand, and tests can stand in a fake service.
+    clustering = importlib.import_module("assignments.clustering")
     digest = hashlib.sha1(",".join(str(e.pk) for e in entries).encode()).hexdigest()
     key = f"suggested-split:{person.pk}:{digest}"
     cached = cache.get(key)
@@ -268,15 +263,6 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     return split
 
 
-def clustering_installed() -> bool:
-    if "assignments.clustering" in sys.modules:
-        return True
-    try:
-        return importlib.util.find_spec("assignments.clustering") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def suggested_split(
     person: Person, entries: Sequence[Entry], *, defer_above: int | None = None
 ) -> SuggestedSplit:
@@ -289,7 +275,6 @@ def suggested_split(
         defer_above is not None
         and len(entries) > defer_above
         and len(entries) <= ON_DEMAND_MAX_ENTRIES
-        and clustering_installed()
     ):
         return SuggestedSplit(deferred=len(entries))
     return computed_split(person, entries)
