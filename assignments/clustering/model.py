@@ -4,6 +4,7 @@ It holds word IDF (hashed), hashed name counts and a gradient-boosted classifier
 features; nothing in it maps a paper's content to an author.
 """
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,20 @@ from assignments.clustering.features import FEATURE_NAMES
 from assignments.clustering.names import NameStats
 
 FORMAT_VERSION = 1
+
+
+def single_threaded(func):
+    """Run `func` with OpenMP and BLAS on one thread each. A block's matrices are small: thread
+    start-up and contention cost more than they save (ranking 200 candidates took a median
+    ~90 ms with two BLAS threads, ~54 ms with one), and refresh_suggestions parallelises over
+    processes instead."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _threads().limit(limits=1):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass
@@ -32,13 +47,11 @@ class ClusteringModel:
     info: dict = field(default_factory=dict)  # how it was trained
     version: int = FORMAT_VERSION
 
+    @single_threaded
     def predict(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros(0, dtype=np.float32)
-        # One thread: OpenMP start-up costs more than it saves on per-block batches, and
-        # refresh_suggestions parallelises over processes instead.
-        with _threads().limit(limits=1, user_api="openmp"):
-            proba = self.classifier.predict_proba(np.asarray(x, dtype=np.float64))
+        proba = self.classifier.predict_proba(np.asarray(x, dtype=np.float64))
         return proba[:, 1].astype(np.float32)
 
     def save(self, path: Path | str) -> None:
@@ -49,7 +62,7 @@ _controller: ThreadpoolController | None = None
 
 
 def _threads() -> ThreadpoolController:
-    # Finding the OpenMP runtime costs ~1 ms; do it once per process, not per prediction.
+    # Finding the thread pools costs ~1 ms; do it once per process, not per call.
     global _controller
     if _controller is None:
         _controller = ThreadpoolController()

@@ -9,7 +9,7 @@ import numpy as np
 from assignments.clustering import features as ft
 from assignments.clustering import linkage
 from assignments.clustering import names as nm
-from assignments.clustering.model import ClusteringModel
+from assignments.clustering.model import ClusteringModel, single_threaded
 
 EVIDENCE_ITEMS = 5
 
@@ -111,6 +111,7 @@ def score_pairs(
     return i, j, sim, default
 
 
+@single_threaded
 def split_block(
     signatures: Sequence[dict],
     *,
@@ -293,6 +294,7 @@ def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
     return order[:k]
 
 
+@single_threaded
 def rank_candidates(
     signature: dict, candidates: Sequence[dict], *, model: ClusteringModel
 ) -> list[Candidate]:

@@ -42,3 +42,12 @@ def test_rank_without_candidates_is_new_person(tiny_model):
     sig = make_person_sigs(random.Random(4), 1, 1)[0]
     ranked = clustering.rank_candidates(sig, [], model=tiny_model)
     assert [c.person_id for c in ranked] == [None]
+
+
+def test_service_calls_run_blas_and_openmp_on_one_thread():
+    from threadpoolctl import threadpool_info
+
+    from assignments.clustering.model import single_threaded
+
+    threads = single_threaded(lambda: [pool["num_threads"] for pool in threadpool_info()])()
+    assert threads and set(threads) == {1}
