@@ -33,6 +33,19 @@ def read_blocks(path: Path | str) -> Iterator[dict]:
             yield block
 
 
+def write_blocks(path: Path | str, blocks: list[dict]) -> None:
+    """Blocks as JSON lines (gzipped when the name ends in .gz), in the evaluation schema:
+    signature keys starting with "_" (training bookkeeping) are left out."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wt", encoding="utf-8") as f:
+        for block in blocks:
+            sigs = [
+                {k: v for k, v in s.items() if not k.startswith("_")} for s in block["signatures"]
+            ]
+            f.write(json.dumps({**block, "signatures": sigs}, ensure_ascii=False) + "\n")
+
+
 def strip_truth(block: dict) -> list[dict]:
     """The signatures only: the service never sees `truth`."""
     return [dict(s) for s in block["signatures"]]

@@ -23,6 +23,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from assignments.clustering import features as ft
 from assignments.clustering import linkage
 from assignments.clustering import names as nm
+from assignments.clustering.evaluation import write_blocks
 from assignments.clustering.metrics import bcubed
 from assignments.clustering.model import ClusteringModel
 
@@ -357,13 +358,15 @@ def train(
     topic_dims: int = 30,
     strong: float | None = None,
     min_precision: float = 0.9,
+    held_out_path: Path | str | None = None,
     report=log.info,
 ) -> ClusteringModel:
     """The whole recipe: extract, count names, build IDF and labelled blocks, fit, tune.
 
     `exclude` blocks (e.g. the dev set) have their names and people left out of training, so
     that figures measured on them are honest. The threshold is tuned on `tune_blocks` when given,
-    else on a held-back share of the generated blocks.
+    else on a held-back share of the generated blocks. `held_out_path` receives those held-back
+    blocks (people and names the model never saw), to check that dev figures generalise.
     """
     sigs = extract_signatures(datadir)
     report(f"{len(sigs)} author entries")
@@ -383,6 +386,9 @@ def train(
     cut = int(len(blocks) * VALIDATION_SHARE)
     held = [blocks[k] for k in sorted(order[:cut])]
     train_blocks = [blocks[k] for k in sorted(order[cut:])]
+    if held_out_path is not None:
+        write_blocks(held_out_path, held)
+        report(f"{len(held)} held-back blocks written to {held_out_path}")
     model = ClusteringModel(
         classifier=None, idf=idf, name_stats=stats, topic_dims=topic_dims, strong=strong
     )

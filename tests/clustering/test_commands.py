@@ -1,4 +1,3 @@
-import gzip
 import json
 from io import StringIO
 from pathlib import Path
@@ -6,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from assignments.clustering.evaluation import read_blocks, write_blocks
 from tests.clustering.conftest import make_block
 
 
@@ -16,18 +16,22 @@ def model_path(tiny_model, tmp_path):
     return path
 
 
-def _write_blocks(path, blocks):
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wt", encoding="utf-8") as f:
-        for b in blocks:
-            f.write(json.dumps(b) + "\n")
+def test_written_blocks_read_back_without_training_bookkeeping(tmp_path):
+    block = make_block(7, people=2, per_person=2)
+    block["signatures"][0]["_person"] = "someone"
+    path = tmp_path / "held.jsonl.gz"
+    write_blocks(path, [block])
+    (back,) = read_blocks(path)
+    assert "_person" not in back["signatures"][0]
+    assert back["truth"] == block["truth"]
+    assert [s["id"] for s in back["signatures"]] == [s["id"] for s in block["signatures"]]
 
 
 def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
     blocks = [make_block(21), make_block(22, people=2), make_block(23, people=1)]
     blocks[1]["name"] = "Second Name"
     source, out = tmp_path / "blocks.jsonl.gz", tmp_path / "out.jsonl"
-    _write_blocks(source, blocks)
+    write_blocks(source, blocks)
     call_command(
         "cluster_block",
         input=str(source),
@@ -47,10 +51,10 @@ def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
 def test_cluster_block_ignores_truth(model_path, tmp_path):
     block = make_block(24)
     source = tmp_path / "a.jsonl"
-    _write_blocks(source, [block])
+    write_blocks(source, [block])
     lying = dict(block, truth=dict.fromkeys(block["truth"], "everyone"))
     source_lying = tmp_path / "b.jsonl"
-    _write_blocks(source_lying, [lying])
+    write_blocks(source_lying, [lying])
     outs = []
     for src in (source, source_lying):
         out = tmp_path / (src.stem + ".out")
@@ -84,7 +88,7 @@ def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_p
     blocks = [make_block(31), make_block(32, people=2)]
     blocks[1]["kind"] = "real"
     source = tmp_path / "dev.jsonl"
-    _write_blocks(source, blocks)
+    write_blocks(source, blocks)
     out = StringIO()
     call_command("evaluate_clustering", str(source), model=str(model_path), stdout=out)
     text = out.getvalue()

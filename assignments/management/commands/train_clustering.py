@@ -40,6 +40,13 @@ class Command(BaseCommand):
             help="choose the merge threshold on these labelled blocks (dev); default: on a "
             "held-back part of the generated training blocks",
         )
+        parser.add_argument(
+            "--held-out-output",
+            type=Path,
+            default=None,
+            help="write the generated blocks held back from fitting here (JSON lines, .gz "
+            "allowed), for evaluate_clustering",
+        )
         parser.add_argument("--synthetic-blocks", type=int, default=training.SYNTHETIC_BLOCKS)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
@@ -69,6 +76,7 @@ class Command(BaseCommand):
                     synthetic_blocks=options["synthetic_blocks"],
                     seed=options["seed"],
                     min_precision=options["min_precision"],
+                    held_out_path=options["held_out_output"],
                     report=lambda msg: self.stderr.write(msg),
                 )
         except (AnthologyDataError, ValueError) as exc:
