@@ -105,6 +105,25 @@ def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_p
     assert 0.0 <= report["ranking"]["top1_accuracy"] <= 1.0
 
 
+def test_evaluate_clustering_at_another_threshold(model_path, tmp_path):
+    source = tmp_path / "dev.jsonl"
+    write_blocks(source, [make_block(31), make_block(32, people=2)])
+    out = StringIO()
+    call_command(
+        "evaluate_clustering",
+        str(source),
+        model=str(model_path),
+        threshold=1.01,
+        no_ranking=True,
+        json=True,
+        stdout=out,
+    )
+    report = json.loads(out.getvalue())
+    # nothing reaches the threshold: every signature alone, so nothing is wrongly merged
+    assert report["overall"]["precision"] == 1.0
+    assert report["overall"]["recall"] < 0.5
+
+
 def test_train_clustering_says_when_the_data_is_too_small(tmp_path):
     fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "data"
     with pytest.raises(CommandError, match="too little data to build training blocks"):

@@ -1,5 +1,6 @@
 """Score the clustering service on labelled blocks: B-cubed, baseline, timing, ranking."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,6 +20,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("blocks", type=Path)
         parser.add_argument("--model", type=Path, default=None)
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=None,
+            help="merge threshold to evaluate instead of the model's own (a precision/recall "
+            "trade-off)",
+        )
         parser.add_argument("--no-ranking", action="store_true", help="skip the ranking check")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
@@ -27,6 +35,8 @@ class Command(BaseCommand):
         if not blocks.exists():
             raise CommandError(f"{blocks}: no such file")
         trained = clustering.load_model(model)
+        if options["threshold"] is not None:
+            trained = dataclasses.replace(trained, threshold=options["threshold"])
         try:
             data = list(evaluation.read_blocks(blocks))
         except ValueError as e:
