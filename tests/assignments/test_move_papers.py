@@ -16,6 +16,14 @@ def _run(*args: str) -> str:
     return out.getvalue().strip()
 
 
+def _move(person, papers: str, to: str, *options: str, new_person=None, user="rev") -> str:
+    """move_papers from PERSON's page; PAPERS is a comma-separated list of paper ids."""
+    args = ["--from", person.id, "--papers", papers, "--to", to, "--user", user]
+    if new_person is not None:
+        args += ["--new-person", new_person]
+    return _run(*args, *options)
+
+
 @pytest.fixture
 def mixed_page():
     person = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
@@ -26,21 +34,15 @@ def mixed_page():
 def test_submits_a_change_set_for_review(mixed_page):
     person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
-    pk = _run(
-        "--from",
-        person.id,
-        "--papers",
+    pk = _move(
+        person,
         f"{papers[0].id},{papers[1].id}",
-        "--to",
         "peiyu-liu-ruc",
-        "--new-person",
-        "Peiyu Liu",
         "--degree",
         "RUC",
-        "--user",
-        "rev",
         "--note",
         "RUC papers",
+        new_person="Peiyu Liu",
     )
     cs = ChangeSet.objects.get(pk=int(pk))
     assert cs.status == ChangeSet.Status.SUBMITTED and cs.note == "RUC papers"
@@ -59,17 +61,7 @@ def test_approve_applies_at_once(mixed_page):
     person, papers = mixed_page
     target = make_person(verified=True, first="Peiyu", last="Liu")
     make_user(username="boss", roles=("maintainer",))
-    pk = _run(
-        "--from",
-        person.id,
-        "--papers",
-        papers[2].id,
-        "--to",
-        target.id,
-        "--user",
-        "boss",
-        "--approve",
-    )
+    pk = _move(person, papers[2].id, target.id, "--approve", user="boss")
     cs = ChangeSet.objects.get(pk=int(pk))
     assert cs.status == ChangeSet.Status.APPLIED
     assert cs.moves.get().status == Move.Status.APPLIED
@@ -82,19 +74,7 @@ def test_approve_needs_a_maintainer(mixed_page):
     person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="not a maintainer"):
-        _run(
-            "--from",
-            person.id,
-            "--papers",
-            papers[0].id,
-            "--to",
-            "x-y",
-            "--new-person",
-            "X Y",
-            "--user",
-            "rev",
-            "--approve",
-        )
+        _move(person, papers[0].id, "x-y", "--approve", new_person="X Y")
     assert not ChangeSet.objects.exists()
 
 
@@ -102,33 +82,11 @@ def test_bad_input_is_named_and_nothing_is_created(mixed_page):
     person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
     with pytest.raises(CommandError, match="no entry on 2099.nope-1.1"):
-        _run(
-            "--from",
-            person.id,
-            "--papers",
-            f"{papers[0].id},2099.nope-1.1",
-            "--to",
-            "a-b",
-            "--new-person",
-            "A B",
-            "--user",
-            "rev",
-        )
+        _move(person, f"{papers[0].id},2099.nope-1.1", "a-b", new_person="A B")
     with pytest.raises(CommandError, match="no person 'nobody'"):
-        _run("--from", person.id, "--papers", papers[0].id, "--to", "nobody", "--user", "rev")
+        _move(person, papers[0].id, "nobody")
     with pytest.raises(CommandError, match="No user"):
-        _run(
-            "--from",
-            person.id,
-            "--papers",
-            papers[0].id,
-            "--to",
-            "a-b",
-            "--new-person",
-            "A B",
-            "--user",
-            "ghost",
-        )
+        _move(person, papers[0].id, "a-b", new_person="A B", user="ghost")
     assert not ChangeSet.objects.exists()
     assert not Person.objects.filter(id="a-b").exists()
 
@@ -136,32 +94,10 @@ def test_bad_input_is_named_and_nothing_is_created(mixed_page):
 def test_same_validation_as_the_web_path(mixed_page):
     person, papers = mixed_page
     make_user(username="rev", roles=("reviewer",))
-    _run(
-        "--from",
-        person.id,
-        "--papers",
-        papers[0].id,
-        "--to",
-        "a-b",
-        "--new-person",
-        "A B",
-        "--user",
-        "rev",
-    )
+    _move(person, papers[0].id, "a-b", new_person="A B")
     # the entry is already proposed in an open change set
     with pytest.raises(CommandError, match="already moved to a-b"):
-        _run(
-            "--from",
-            person.id,
-            "--papers",
-            papers[0].id,
-            "--to",
-            "c-d",
-            "--new-person",
-            "C D",
-            "--user",
-            "rev",
-        )
+        _move(person, papers[0].id, "c-d", new_person="C D")
     assert ChangeSet.objects.count() == 1
 
 
@@ -177,17 +113,6 @@ def test_refuses_to_submit_a_web_draft_in_progress(mixed_page):
         to_person=make_person(verified=True),
     )
     with pytest.raises(CommandError, match="draft change set .* with moves in progress"):
-        _run(
-            "--from",
-            person.id,
-            "--papers",
-            papers[0].id,
-            "--to",
-            "a-b",
-            "--new-person",
-            "A B",
-            "--user",
-            "rev",
-        )
+        _move(person, papers[0].id, "a-b", new_person="A B")
     draft.refresh_from_db()
     assert draft.status == ChangeSet.Status.DRAFT and draft.moves.count() == 1
