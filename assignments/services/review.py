@@ -73,9 +73,14 @@ def _require_maintainer(user: AbstractBaseUser | AnonymousUser) -> None:
         raise PermissionDenied("Only maintainers can review, apply or revert change sets.")
 
 
-def _lock_changeset(changeset: ChangeSet) -> ChangeSet:
-    """Re-read the change set under a row lock: its status decides what may happen next."""
+def _lock_changeset(changeset: ChangeSet, *, status: str, action: str) -> ChangeSet:
+    """Re-read the change set under a row lock, and check that it is still in `status`: its
+    status decides what may happen next."""
     locked = ChangeSet.objects.select_for_update().get(pk=changeset.pk)
+    if locked.status != status:
+        raise ValidationError(
+            f"Change set {locked.pk} is {locked.status}; only {status} ones can be {action}."
+        )
     return locked
 
 
@@ -98,11 +103,7 @@ def changeset_approve(
     """
     _require_maintainer(user)
     with transaction.atomic():
-        locked = _lock_changeset(changeset)
-        if locked.status != ChangeSet.Status.SUBMITTED:
-            raise ValidationError(
-                f"Change set {locked.pk} is {locked.status}; only submitted ones can be approved."
-            )
+        locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="approved")
         moves = list(locked.moves.filter(status=Move.Status.PENDING))
         if not moves:
             raise ValidationError(f"Change set {locked.pk} has no moves to approve.")
@@ -134,11 +135,7 @@ def changeset_apply(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSe
     """Apply a change set's approved moves (for sets approved in part before a conflict)."""
     _require_maintainer(user)
     with transaction.atomic():
-        locked = _lock_changeset(changeset)
-        if locked.status != ChangeSet.Status.SUBMITTED:
-            raise ValidationError(
-                f"Change set {locked.pk} is {locked.status}; only submitted ones can be applied."
-            )
+        locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="applied")
         if locked.reviewed_by_id is None:
             locked.reviewed_by = user
             locked.reviewed_at = timezone.now()
@@ -152,11 +149,7 @@ def changeset_reject(
 ) -> ChangeSet:
     _require_maintainer(user)
     with transaction.atomic():
-        locked = _lock_changeset(changeset)
-        if locked.status != ChangeSet.Status.SUBMITTED:
-            raise ValidationError(
-                f"Change set {locked.pk} is {locked.status}; only submitted ones can be rejected."
-            )
+        locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="rejected")
         locked.moves.filter(status__in=[Move.Status.PENDING, Move.Status.APPROVED]).update(
             status=Move.Status.REJECTED
         )
@@ -314,11 +307,7 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
     """
     _require_maintainer(user)
     with transaction.atomic():
-        locked = _lock_changeset(changeset)
-        if locked.status != ChangeSet.Status.APPLIED:
-            raise ValidationError(
-                f"Change set {locked.pk} is {locked.status}; only applied ones can be reverted."
-            )
+        locked = _lock_changeset(changeset, status=ChangeSet.Status.APPLIED, action="reverted")
         if locked.reverted_by.exclude(
             status__in=[ChangeSet.Status.REJECTED, ChangeSet.Status.DRAFT]
         ).exists():
