@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -107,9 +107,7 @@ def person_page_context(
 
 
 def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
-    person = Person.objects.filter(pk=person_id).first()
-    if person is None:
-        raise Http404(f"No person {person_id}")
+    person = get_object_or_404(Person, pk=person_id)
     # htmx re-fetches the list after a move (event "changeset-changed").
     context = person_page_context(request, person, papers_only=bool(request.htmx))
     template = "papers/person_detail.html#papers" if request.htmx else "papers/person_detail.html"
@@ -133,9 +131,7 @@ def person_unverified(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
-    person = Person.objects.filter(pk=person_id).first()
-    if person is None:
-        raise Http404(f"No person {person_id}")
+    person = get_object_or_404(Person, pk=person_id)
     entries = selectors.person_entries(person)
     preview = getattr(request, "preview", None)
     page_url = selectors.person_url(person.pk, preview.name if preview else None)
