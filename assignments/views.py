@@ -16,7 +16,7 @@ from assignments.models import ChangeSet, Move
 from papers.models import Person
 from papers.orcid import orcid_normalize
 from papers.selectors import person_url
-from papers.views import person_page_context
+from papers.views import assign_context, person_page_context
 
 CHANGED_EVENT = "changeset-changed"
 
@@ -56,11 +56,13 @@ def assign(request: HttpRequest) -> HttpResponse:
             form.add_error(None, e)
 
     if not moves:
-        context = person_page_context(request, person, form)
-        template = (
-            "papers/person_detail.html#assign" if request.htmx else "papers/person_detail.html"
+        if request.htmx:
+            return render(
+                request, "papers/person_detail.html#assign", assign_context(request, person, form)
+            )
+        return render(
+            request, "papers/person_detail.html", person_page_context(request, person, form)
         )
-        return render(request, template, context)
 
     target = moves[0].target_id
     message = (
@@ -70,8 +72,8 @@ def assign(request: HttpRequest) -> HttpResponse:
         messages.success(request, message)
         preview = getattr(request, "preview", None)
         return redirect(person_url(person.pk, preview.name if preview else None))
-    context = person_page_context(request, person)
-    context["assign_message"] = message
+    # the list of papers refreshes itself on the event; the form needs only its own context
+    context = assign_context(request, person) | {"assign_message": message}
     response = render(request, "papers/person_detail.html#assign", context)
     return trigger_client_event(response, CHANGED_EVENT)
 

@@ -1,21 +1,37 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from papers import import_views, views
+
+
+class PersonIdConverter:
+    """A person id as the Anthology's paths print it: `id`, or `slug/unverified`."""
+
+    regex = r"[^/]+(?:/unverified)?"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PersonIdConverter, "person")
+
+# The Anthology's own paths, so links can be swapped between the two sites; served for
+# previews too (anthology_review/urls.py).
+person_patterns = [
+    path("people/<person:person_id>/", views.person_detail, name="person"),
+    path(
+        "people/<person:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"
+    ),
+]
 
 app_name = "papers"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("mixed/", views.mixed, name="mixed"),
-    # The Anthology's own paths, so links can be swapped between the two sites.
-    path("people/<str:slug>/unverified/", views.person_unverified, name="person_unverified"),
-    path("people/<str:person_id>/", views.person_detail, name="person"),
-    path(
-        "people/<str:slug>/unverified/suggestion/",
-        views.person_unverified_suggestion,
-        name="person_unverified_suggestion",
-    ),
-    path("people/<str:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"),
+    *person_patterns,
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),

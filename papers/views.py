@@ -44,6 +44,31 @@ def mixed(request: HttpRequest) -> HttpResponse:
     return render(request, "papers/mixed.html", {"page": page})
 
 
+def assign_context(
+    request: HttpRequest, person: Person, form: AssignForm | None = None, *, variants=None
+) -> dict:
+    """What the assign form (the page's #assign partial) shows. `variants`: the person's
+    names, when the caller has them already."""
+    preview = getattr(request, "preview", None)
+    can_propose = assignment_selectors.user_can_propose(request.user)
+    namesakes = []
+    if can_propose:
+        if variants is None:
+            variants = person.name_variants.all()
+        namesakes = selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
+    return {
+        "can_propose": can_propose,
+        "assign_url": (
+            reverse("preview:assign", kwargs={"preview": preview.name})
+            if preview
+            else reverse("assignments:assign")
+        ),
+        "form": form or AssignForm(person=person),
+        "draft": assignment_selectors.draft_for_user(request.user) if can_propose else None,
+        "namesakes": namesakes,
+    }
+
+
 def person_page_context(
     request: HttpRequest, person: Person, form: AssignForm | None = None, *, papers_only=False
 ) -> dict:
@@ -58,7 +83,7 @@ def person_page_context(
     group_of = {i: g.number for g in split.groups for i in g.authorship_ids}
     for entry in entries:
         entry.pending_move = pending.get(entry.pk)
-        entry.group = group_of.get(entry.pk) if len(split.groups) > 1 else None
+        entry.group = group_of.get(entry.pk) if split.mixed else None
     preview = getattr(request, "preview", None)
     page_url = selectors.person_url(person.pk, preview.name if preview else None)
     # On a preview's page a proposal names the preview's resolution (from_person_id): it applies
@@ -75,7 +100,6 @@ def person_page_context(
     ]
     context = {
         "rows": rows,
-        "entries": entries,
         "person": person,
         "page_url": page_url,
         "people_prefix": selectors.people_prefix(preview.name if preview else None),
@@ -83,30 +107,26 @@ def person_page_context(
     if papers_only:
         return context
     variants = list(person.name_variants.order_by("last", "first"))
-    return context | {
-        "audit": selectors_decisions.audit_for_person(person.pk),
-        "suggestion_url": page_url + "suggestion/",
-        "preview": preview,
-        "other_names": [n for n in variants if f"{n.first} {n.last}".strip() != person.name],
-        "namesakes": selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
-        if can_propose
-        else [],
-        "split": split,
-        "pending_count": len(pending),
-        "incoming_count": assignment_selectors.open_moves_to(person),
-        "can_propose": can_propose,
-        "assign_url": (
-            reverse("preview:assign", kwargs={"preview": preview.name})
-            if preview
-            else reverse("assignments:assign")
-        ),
-        "form": form or AssignForm(person=person),
-        "draft": assignment_selectors.draft_for_user(request.user) if can_propose else None,
-        "preselected": preselected,
-    }
+    return (
+        context
+        | {
+            "audit": selectors_decisions.audit_for_person(person.pk),
+            "suggestion_url": page_url + "suggestion/",
+            "preview": preview,
+            "other_names": [n for n in variants if str(n) != person.name],
+            "split": split,
+            "pending_count": len(pending),
+            "incoming_count": assignment_selectors.open_moves_to(person),
+        }
+        | assign_context(request, person, form, variants=variants)
+    )
 
 
-def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
+@login_not_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+    """A person at the Anthology's path: /people/<id>/, or /people/<slug>/unverified/."""
     person = get_object_or_404(Person, pk=person_id)
     # htmx re-fetches the list after a move (event "changeset-changed").
     context = person_page_context(request, person, papers_only=bool(request.htmx))
@@ -117,20 +137,8 @@ def _person_page(request: HttpRequest, person_id: str) -> HttpResponse:
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
-    """A verified person, at the Anthology's path /people/<id>/."""
-    return _person_page(request, person_id)
-
-
-@login_not_required
-@require_GET
-@vary_on_headers("HX-Request")
-def person_unverified(request: HttpRequest, slug: str) -> HttpResponse:
-    """An unverified person, at /people/<slug>/unverified/."""
-    return _person_page(request, f"{slug}/unverified")
-
-
-def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
+def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
+    """The suggested split of a page, computed now when none is stored (it can take a while)."""
     person = get_object_or_404(Person, pk=person_id)
     entries = selectors.person_entries(person)
     preview = getattr(request, "preview", None)
@@ -145,18 +153,3 @@ def _suggestion_page(request: HttpRequest, person_id: str) -> HttpResponse:
     if request.htmx:
         return render(request, "papers/person_detail.html#suggestions", context)
     return render(request, "papers/person_suggestion.html", context)
-
-
-@login_not_required
-@require_GET
-@vary_on_headers("HX-Request")
-def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
-    """The suggested split of a page, computed now when none is stored (it can take a while)."""
-    return _suggestion_page(request, person_id)
-
-
-@login_not_required
-@require_GET
-@vary_on_headers("HX-Request")
-def person_unverified_suggestion(request: HttpRequest, slug: str) -> HttpResponse:
-    return _suggestion_page(request, f"{slug}/unverified")
