@@ -121,6 +121,13 @@ class Move(models.Model):
             return self.to_new_person.person_id
         return self.to_person_id or ""
 
+    @property
+    def xml_id(self) -> str:
+        """The `id` attribute the move writes on the author entry: none for an unverified
+        person, who is reached by name alone."""
+        target = self.target_id
+        return "" if target.endswith("/unverified") else target
+
 
 class Suggestion(models.Model):
     """The clustering service's proposed split of one person page, stored for instant display."""

@@ -133,11 +133,7 @@ def _xml_line(move: Move, *, after: bool) -> str:
     a = move.authorship
     first = a.first if a else ""
     last = a.last if a else ""
-    if after:
-        target = move.target_id
-        xml_id = "" if target.endswith("/unverified") else target
-    else:
-        xml_id = a.explicit_id if a else ""
+    xml_id = move.xml_id if after else (a.explicit_id if a else "")
     attr = f' id="{xml_id}"' if xml_id else ""
     orcid = f' orcid="{a.explicit_orcid}"' if a and a.explicit_orcid else ""
     return f"<{move.role}{attr}{orcid}><first>{first}</first><last>{last}</last></{move.role}>"

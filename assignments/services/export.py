@@ -521,22 +521,30 @@ def _export(
 def _mark_exported(changesets: list[ChangeSet], records: dict[int, dict[str, Any]]) -> None:
     now = timezone.now()
     with transaction.atomic():
-        moves = list(Move.objects.filter(pk__in=records).select_related("to_new_person"))
-        explicit_ids: dict[str, list[int]] = defaultdict(list)
+        moves = list(
+            Move.objects.filter(pk__in=records).select_related("to_new_person").order_by("pk")
+        )
+        undone = {r["undoes"] for r in records.values() if "undoes" in r}
+        # An original exported in this same run has its record here, not yet in the database.
+        originals = {pk: records.get(pk) for pk in undone}
+        missing = [pk for pk, record in originals.items() if record is None]
+        for pk, original in Move.objects.in_bulk(missing).items():
+            originals[pk] = original.export_record
+        explicit_id: dict[int, str] = {}  # authorship -> its id attribute, later moves win
         for m in moves:
             m.export_record = records[m.pk]
             if "undoes" in m.export_record:
-                new_id = Move.objects.get(pk=m.export_record["undoes"]).export_record.get(
-                    "previous_id"
-                )
+                new_id = originals[m.export_record["undoes"]].get("previous_id")
             else:
-                target = m.target_id
-                new_id = None if target.endswith("/unverified") else target
+                new_id = m.xml_id
             if m.authorship_id is not None:
-                explicit_ids[new_id or ""].append(m.authorship_id)
+                explicit_id[m.authorship_id] = new_id or ""
         Move.objects.bulk_update(moves, ["export_record"])
         # Authorship.explicit_id mirrors the XML's `id` attribute.
-        for value, ids in explicit_ids.items():
+        by_value: dict[str, list[int]] = defaultdict(list)
+        for authorship_id, value in explicit_id.items():
+            by_value[value].append(authorship_id)
+        for value, ids in by_value.items():
             Authorship.objects.filter(pk__in=ids).update(explicit_id=value)
         ChangeSet.objects.filter(pk__in=[cs.pk for cs in changesets]).update(exported_at=now)
 

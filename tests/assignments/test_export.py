@@ -176,6 +176,20 @@ def test_change_and_revert_exported_together_change_nothing(folder, maintainer):
     assert _snapshot(folder) == original
 
 
+def test_change_and_revert_exported_together_keep_the_entrys_id(folder, maintainer):
+    entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
+    target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
+    cs = make_changeset()
+    make_move(changeset=cs, authorship=entry, to_person=target)
+    services.changeset_approve(changeset=cs, user=maintainer)
+    services.changeset_revert(changeset=cs, user=maintainer)
+    original = _snapshot(folder)
+    assert services.changes_export(data_dir=folder).ok
+    assert _snapshot(folder) == original
+    entry.refresh_from_db()
+    assert entry.explicit_id == "yang-liu-ict"  # what the XML says again
+
+
 def _verified(*, all_explicit: bool) -> Person:
     """A verified person with items in the folder whose entries all (or not all) carry its id."""
     by_name = Authorship.objects.filter(person=OuterRef("pk"), explicit_id="")
