@@ -51,10 +51,18 @@ def strip_truth(block: dict) -> list[dict]:
     return [dict(s) for s in block["signatures"]]
 
 
+def _label(lo: int, hi: int) -> str:
+    return f"{lo}-{hi}" if hi < 10**9 else f"{lo}+"
+
+
+# timing rows in size order; "0" is an empty block
+BUCKET_LABELS = ["0"] + [_label(lo, hi) for lo, hi in SIZE_BUCKETS]
+
+
 def _bucket(n: int) -> str:
     for lo, hi in SIZE_BUCKETS:
         if lo <= n <= hi:
-            return f"{lo}-{hi}" if hi < 10**9 else f"{lo}+"
+            return _label(lo, hi)
     return "0"
 
 
@@ -94,11 +102,12 @@ def evaluate(blocks: list[dict], model: ClusteringModel) -> dict:
         "kinds": {kind: score(keys) for kind, keys in sorted(kinds.items())},
         "timing": {
             bucket: {
-                "blocks": len(ts),
-                "mean_s": float(np.mean(ts)),
-                "max_s": float(np.max(ts)),
+                "blocks": len(timing[bucket]),
+                "mean_s": float(np.mean(timing[bucket])),
+                "max_s": float(np.max(timing[bucket])),
             }
-            for bucket, ts in sorted(timing.items(), key=lambda kv: int(kv[0].split("-")[0]))
+            for bucket in BUCKET_LABELS
+            if bucket in timing
         },
     }
 

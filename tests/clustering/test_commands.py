@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from assignments.clustering import evaluation
 from assignments.clustering.evaluation import read_blocks, write_blocks
 from tests.clustering.conftest import make_block
 
@@ -131,3 +132,10 @@ def test_train_clustering_says_when_the_data_is_too_small(tmp_path):
     assert not (tmp_path / "m.joblib").exists()
     with pytest.raises(CommandError, match="no such file or folder"):
         call_command("train_clustering", str(tmp_path / "missing"))
+
+
+def test_evaluation_times_blocks_of_a_thousand_signatures_and_more(tiny_model):
+    block = make_block(41, people=4, per_person=250)
+    report = evaluation.evaluate([make_block(42), block], tiny_model)
+    assert list(report["timing"]) == ["10-49", "1000+"]
+    assert report["timing"]["1000+"]["blocks"] == 1
