@@ -226,15 +226,16 @@ def _describe(exc: BaseException) -> str:
 
 def _describe_resolution(data_dir: Path, exc: BaseException) -> str:
     """Name the XML file of the item whose author entry failed to resolve."""
+    from acl_anthology.utils.ids import parse_id
+
     where = ""
     for note in getattr(exc, "__notes__", []):
         # The library notes "Raised in Paper 2024.acl-long.1" (or Volume ...)
         if note.startswith("Raised in "):
             item_id = note.split()[-1]
             where = item_id
-    collection_id = where.split(".")[0] if "." in where else where.split("-")[0][:3]
-    path = data_dir / "xml" / f"{collection_id}.xml" if collection_id else data_dir
-    message = getattr(exc, "args", [str(exc)])[-1] if exc.args else str(exc)
+    path = data_dir / "xml" / f"{parse_id(where)[0]}.xml" if where else data_dir
+    message = exc.args[-1] if exc.args else str(exc)
     suffix = f" (in {where})" if where else ""
     return f"{path}: {message}{suffix}"
 
