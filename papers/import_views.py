@@ -43,13 +43,9 @@ class ImportForm(forms.Form):
 
 @role_required(ADMIN, MAINTAINER)
 def import_list(request: HttpRequest) -> HttpResponse:
-    runs = ImportRun.objects.select_related("started_by", "preview").order_by("-started_at")[:200]
+    runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:200]
     previews = Preview.objects.filter(status=Preview.Status.READY).order_by("-created_at")
-    return render(
-        request,
-        "papers/import_list.html",
-        {"runs": runs, "previews": previews, "form": ImportForm()},
-    )
+    return render(request, "papers/import_list.html", {"runs": runs, "previews": previews})
 
 
 @role_required(ADMIN)
@@ -73,16 +69,15 @@ def import_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("papers:import_detail", pk=run.pk)
-    return render(
-        request, "papers/import_new.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render(request, "papers/import_new.html", {"form": form}, status=400)
 
 
 @role_required(ADMIN, MAINTAINER)
 @vary_on_headers("HX-Request")
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(ImportRun.objects.select_related("started_by"), pk=pk)
-    preview = Preview.objects.filter(import_run=run).first()
+    # polled every second while the import runs: one query for the run and its preview
+    run = get_object_or_404(ImportRun.objects.select_related("started_by", "preview"), pk=pk)
+    preview = getattr(run, "preview", None)
     context = {"run": run, "preview": preview, "finished": run.finished_at is not None}
     template = "papers/import_detail.html"
     if request.htmx:

@@ -711,14 +711,13 @@ def preview_discard(*, preview: Preview) -> None:
 def preview_promote(
     *,
     preview: Preview,
-    user: AbstractBaseUser | None = None,
     progress: ProgressCallback | None = None,
     run: ImportRun | None = None,
 ) -> ImportResult:
     """Make a preview the current data: an ordinary import of the same source, then drop it."""
     if preview.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
-    result = anthology_import(path=preview.source, user=user, progress=progress, run=run)
+    result = anthology_import(path=preview.source, progress=progress, run=run)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
     Preview.objects.filter(pk=preview.pk).update(status=Preview.Status.PROMOTED)

@@ -39,7 +39,6 @@ def import_run(*, run_id: int) -> None:
         services.anthology_import(
             path=run.source,
             run=run,
-            user=run.started_by,
             preview_name=run.preview_name,
             progress=RunProgress(run_id),
         )
@@ -56,9 +55,7 @@ def preview_promote(*, preview_id: int, run_id: int) -> None:
     preview = Preview.objects.get(pk=preview_id)
     run = ImportRun.objects.get(pk=run_id)
     try:
-        services.preview_promote(
-            preview=preview, run=run, user=run.started_by, progress=RunProgress(run_id)
-        )
+        services.preview_promote(preview=preview, run=run, progress=RunProgress(run_id))
     except Exception as exc:
         _record_failure(run_id, exc)
 
