@@ -47,10 +47,6 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.id
 
-    @property
-    def anthology_url(self) -> str:
-        return f"https://aclanthology.org/{self.id}/"
-
 
 class Person(models.Model):
     """A person as the library knows them: verified (in people.json) or `{slug}/unverified`."""
@@ -78,10 +74,6 @@ class Person(models.Model):
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def slug(self) -> str:
-        return self.id.removesuffix("/unverified")
 
 
 class PersonName(models.Model):

@@ -28,10 +28,6 @@ class Coauthor:
     name: str
     person_id: str
 
-    @property
-    def url(self) -> str:
-        return person_url(self.person_id)
-
 
 @dataclass(slots=True)
 class Entry:
