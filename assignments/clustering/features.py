@@ -107,6 +107,7 @@ class PreparedBlock:
     has_abstract: np.ndarray
     coauthor_names: list[list[str]]
     own_keys: list[str]
+    adjacency: sp.csr_matrix  # 0/1: shares a coauthor with (or is) the other signature
     profile: sp.csr_matrix  # text of the signature and its coauthor-sharing neighbours
     coauth2: sp.csr_matrix  # coauthors of the signature and of its neighbours
     component: np.ndarray  # connected component of the shared-coauthor graph
@@ -180,7 +181,6 @@ def prepare(sigs: list[dict], model, *, topic_dims: int = 0) -> PreparedBlock:
     # pools its neighbours' text and coauthors, so one person's papers that share nothing
     # directly still meet through their common collaborators.
     adjacency = (coauth @ coauth.T).tocsr()
-    adjacency.data[:] = 1.0
     adjacency = (adjacency + sp.identity(n, format="csr", dtype=np.float32)).tocsr()
     adjacency.data[:] = 1.0
     profile = normalize(adjacency @ text, norm="l2").tocsr()
@@ -209,6 +209,7 @@ def prepare(sigs: list[dict], model, *, topic_dims: int = 0) -> PreparedBlock:
         has_abstract=np.array([bool(s.get("abstract")) for s in sigs], dtype=np.float32),
         coauthor_names=printed_rows,
         own_keys=own_keys,
+        adjacency=adjacency,
         profile=profile,
         coauth2=coauth2,
         component=component,
@@ -244,6 +245,21 @@ def _rowdot(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 200_000
     return out
 
 
+def _affiliation_similarity(a: str, b: str) -> float:
+    # missing is not "different": leave it to the classifier as unknown
+    return fuzz.token_set_ratio(a, b) / 100.0 if a and b else np.nan
+
+
+def _per_distinct(values: list[str], i: np.ndarray, j: np.ndarray, func) -> np.ndarray:
+    """func(values[i[k]], values[j[k]]) for every pair, called once per distinct pair of values
+    (a block's papers mostly print one first name and few affiliations)."""
+    uniq, inv = np.unique(np.array(values, dtype=object), return_inverse=True)
+    m = len(uniq)
+    codes, back = np.unique(inv[i] * m + inv[j], return_inverse=True)
+    out = np.array([func(uniq[c // m], uniq[c % m]) for c in codes.tolist()], dtype=np.float32)
+    return out[back] if len(out) else np.zeros(len(i), dtype=np.float32)
+
+
 def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Feature rows (len(i) x len(FEATURE_NAMES)) for the pairs (i[k], j[k])."""
     m = len(i)
@@ -267,15 +283,8 @@ def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     x[:, 7] = same_venue
     x[:, 8] = np.where(same_venue, p.venue_share[i], 0.0)
     x[:, 9] = np.abs(p.year[i] - p.year[j])
-    x[:, 10] = [
-        fuzz.token_set_ratio(p.aff[a], p.aff[b]) / 100.0 if p.aff[a] and p.aff[b] else np.nan
-        for a, b in zip(i.tolist(), j.tolist(), strict=True)
-    ]
-    first = p.first
-    x[:, 11] = [
-        2 if first[a] == first[b] else nm.first_compatibility(first[a], first[b])
-        for a, b in zip(i.tolist(), j.tolist(), strict=True)
-    ]
+    x[:, 10] = _per_distinct(p.aff, i, j, _affiliation_similarity)
+    x[:, 11] = _per_distinct(p.first, i, j, nm.first_compatibility)
     x[:, 12] = np.log1p(np.maximum(p.full_count[i], p.full_count[j]))
     x[:, 13] = np.log1p(np.minimum(p.first_count[i], p.first_count[j]))
     x[:, 14] = np.log1p(np.minimum(p.last_count[i], p.last_count[j]))

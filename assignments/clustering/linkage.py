@@ -29,7 +29,7 @@ def candidate_pairs(
     """Pairs worth scoring in a large block: shared coauthors, and each signature's k textually
     nearest neighbours (tf-idf and block topics). Nothing n x n is materialised."""
     n = prep.n
-    pairs = _upper_pairs(prep.coauth @ prep.coauth.T)
+    pairs = _upper_pairs(prep.adjacency)
     pairs |= _upper_pairs(prep.coauth_i @ prep.coauth_i.T)
     kk = min(k, n - 1)
     mats = [prep.text]
@@ -93,27 +93,6 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _chain_strong(uf, i, j, sim, strong, cannot_link) -> None:
-    apart: dict[int, set[int]] = {}
-    for a, b in cannot_link:
-        ra, rb = uf.find(a), uf.find(b)
-        apart.setdefault(ra, set()).add(rb)
-        apart.setdefault(rb, set()).add(ra)
-    order = np.flatnonzero(sim >= strong)
-    order = order[np.argsort(-sim[order], kind="stable")]
-    for k in order.tolist():
-        ra, rb = uf.find(int(i[k])), uf.find(int(j[k]))
-        if ra == rb or rb in apart.get(ra, ()):
-            continue
-        keep, gone = min(ra, rb), max(ra, rb)
-        uf.parent[gone] = keep
-        merged = apart.pop(gone, set())
-        for other in merged:
-            apart[other].discard(gone)
-            apart[other].add(keep)
-        apart.setdefault(keep, set()).update(merged)
-
-
 class ConstraintError(ValueError):
     """Must-link and cannot-link constraints that contradict each other."""
 
@@ -126,15 +105,12 @@ def cluster(
     *,
     threshold: float,
     default: float = 0.0,
-    strong: float | None = None,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> tuple[list[list[int]], dict[tuple[int, int], tuple[float, bool]]]:
     """Average-linkage clustering, merging while the best average similarity >= threshold.
 
-    Must-link pairs start in one cluster; cannot-link pairs never end up in one. With `strong`,
-    pairs scored at or above it are chained first (single linkage, strongest first): one
-    person's papers form chains of shared coauthors that averages would dilute. Returns the
+    Must-link pairs start in one cluster; cannot-link pairs never end up in one. Returns the
     clusters (lists of indices) and, per pair of final clusters that had any scored link, the
     (average similarity, forbidden) of that link, keyed by the clusters' positions in the list.
     """
@@ -142,8 +118,6 @@ def cluster(
     for a, b in must_link:
         uf.union(a, b)
     cannot_link = list(cannot_link)
-    if strong is not None:
-        _chain_strong(uf, i, j, sim, strong, cannot_link)
     roots = sorted({uf.find(x) for x in range(n)})
     cid = {r: k for k, r in enumerate(roots)}
     label = [cid[uf.find(x)] for x in range(n)]

@@ -39,7 +39,6 @@ class ClusteringModel:
     idf: np.ndarray  # float16, one per hashed term
     name_stats: NameStats
     threshold: float = 0.5  # average-linkage merge threshold on pair probability
-    strong: float | None = None  # pairs at or above it are chained before averaging
     all_pairs_max: int = 250  # blocks up to this size score every pair
     neighbours: int = 25  # text neighbours per signature in larger blocks
     topic_dims: int = 0  # block-local LSA dimensions (0 = off)

@@ -95,16 +95,22 @@ def _constraint_pairs(
     return must, cannot, orcid_pairs
 
 
+def pairs_to_score(prep: ft.PreparedBlock, model: ClusteringModel) -> tuple[np.ndarray, ...]:
+    """Every pair of a small block; the candidate pairs of a larger one."""
+    if prep.n <= model.all_pairs_max:
+        return linkage.all_pairs(prep.n)
+    return linkage.candidate_pairs(prep, k=model.neighbours)
+
+
 def score_pairs(
     prep: ft.PreparedBlock, model: ClusteringModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Pairs scored, their probabilities, and the probability assumed for unscored pairs."""
     n = prep.n
-    if n <= model.all_pairs_max:
-        i, j = linkage.all_pairs(n)
-        return i, j, model.predict(ft.pair_features(prep, i, j)), 0.0
-    i, j = linkage.candidate_pairs(prep, k=model.neighbours)
+    i, j = pairs_to_score(prep, model)
     sim = model.predict(ft.pair_features(prep, i, j))
+    if n <= model.all_pairs_max:
+        return i, j, sim, 0.0
     known = set(zip(i.tolist(), j.tolist(), strict=True))
     oi, oj = linkage.random_other_pairs(n, known, 2000)
     default = float(model.predict(ft.pair_features(prep, oi, oj)).mean()) if len(oi) else 0.0
@@ -142,7 +148,6 @@ def split_block(
         sim,
         threshold=model.threshold,
         default=default,
-        strong=model.strong,
         must_link=must,
         cannot_link=cannot,
     )
@@ -165,7 +170,8 @@ def _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs) -> Bloc
             nearest[a] = max(nearest[a], avg)
             nearest[b] = max(nearest[b], avg)
 
-    tokens = [ft.analyzer()(s.get("title") or "") for s in prep.sigs]
+    analyze = ft.analyzer()
+    tokens = [analyze(s.get("title") or "") for s in prep.sigs]
     block_terms = Counter(t for toks in tokens for t in set(toks))
     clusters = []
     for c, members in enumerate(groups):

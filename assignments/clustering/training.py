@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from assignments.clustering import features as ft
-from assignments.clustering import linkage
+from assignments.clustering import linkage, service
 from assignments.clustering import names as nm
 from assignments.clustering.evaluation import write_blocks
 from assignments.clustering.metrics import bcubed
@@ -246,11 +246,7 @@ def make_blocks(
 def block_pairs(block: dict, model: ClusteringModel, rng: np.random.Generator, cap: int):
     sigs = block["signatures"]
     prep = ft.prepare(sigs, model, topic_dims=model.topic_dims)
-    n = prep.n
-    if n <= model.all_pairs_max:
-        i, j = linkage.all_pairs(n)
-    else:
-        i, j = linkage.candidate_pairs(prep, k=model.neighbours)
+    i, j = service.pairs_to_score(prep, model)
     if len(i) > cap:
         keep = np.sort(rng.choice(len(i), cap, replace=False))
         i, j = i[keep], j[keep]
@@ -303,8 +299,6 @@ def tune_threshold(
     """The merge threshold with the best pooled B-cubed F1 among those whose precision is at
     least `min_precision` (the highest-precision one when none is). Pairs are scored once per
     block; only the clustering is redone per threshold."""
-    from assignments.clustering import service
-
     scored = []
     for block in blocks:
         sigs = [dict(s) for s in block["signatures"]]
@@ -323,7 +317,6 @@ def tune_threshold(
                 sim,
                 threshold=t,
                 default=default,
-                strong=model.strong,
                 must_link=must,
                 cannot_link=cannot,
             )
@@ -356,7 +349,6 @@ def train(
     synthetic_blocks: int = SYNTHETIC_BLOCKS,
     seed: int = 0,
     topic_dims: int = 30,
-    strong: float | None = None,
     min_precision: float = 0.9,
     held_out_path: Path | str | None = None,
     report=log.info,
@@ -389,9 +381,7 @@ def train(
     if held_out_path is not None:
         write_blocks(held_out_path, held)
         report(f"{len(held)} held-back blocks written to {held_out_path}")
-    model = ClusteringModel(
-        classifier=None, idf=idf, name_stats=stats, topic_dims=topic_dims, strong=strong
-    )
+    model = ClusteringModel(classifier=None, idf=idf, name_stats=stats, topic_dims=topic_dims)
     fit(train_blocks, model, seed=seed)
     report(f"fitted on {len(train_blocks)} blocks")
     tuning = tune_blocks if tune_blocks is not None else held
