@@ -1,6 +1,6 @@
 """Clustering speed (and ranking accuracy) on the shared dev blocks.
 
-    /tmp/venv/bin/python bench/clustering.py [--blocks ../shared/data/dev-blocks.jsonl.gz]
+    .venv/bin/python bench/clustering.py [--blocks ../shared/data/dev-blocks.jsonl.gz]
 
 Prints split_block time for 300 / 1,000 / 5,000-signature blocks (signatures pooled from the dev
 file and printed under one name), the time to rank one signature against 200 persons, and the
@@ -8,16 +8,12 @@ top-1 accuracy of rank_candidates on held-out papers of the dev persons.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
+from common import ROOT
 
 
 def main() -> None:
@@ -29,10 +25,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    from django.conf import settings
+
     from assignments import clustering
     from assignments.clustering import evaluation
 
-    model_path = args.model or ROOT / "assignments" / "clustering" / "model.joblib"
+    model_path = args.model or settings.CLUSTERING_MODEL_PATH
     model = clustering.load_model(model_path)
     blocks = list(evaluation.read_blocks(args.blocks))
     pooled = [

@@ -1,15 +1,19 @@
-"""Shared by the benchmark scripts: a scratch database on the app's server, and the data."""
+"""Shared by the benchmark scripts: the project on the path, a scratch database on the app's
+server, and the data. Import it before Django."""
 
 import os
 import subprocess
 import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "acl-anthology-2025-05.tar.xz"
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
+
+# The data/ folder of a checkout, data folder or archive (unpacked into a temporary folder):
+# the app's own reader.
+from papers.anthology import open_data_dir as data_folder  # noqa: E402
 
 
 def scratch_database_env(name: str) -> dict:
@@ -38,14 +42,13 @@ def scratch_database_env(name: str) -> dict:
     return env
 
 
-@contextmanager
-def data_folder(source: Path):
-    """The data/ folder of SOURCE (an archive is unpacked into a temporary folder)."""
-    from papers.anthology import find_data_dir
-
-    if source.is_dir():
-        yield find_data_dir(source)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["tar", "xf", str(source), "-C", tmp], check=True)
-        yield find_data_dir(Path(tmp))
+def imported_scratch_env(name: str, source: Path) -> dict:
+    """Database `name` anew with SOURCE (archive or folder) imported; an environment using it."""
+    env = scratch_database_env(name)
+    with data_folder(source) as folder:
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "import_anthology", str(folder)],
+            env=env,
+            check=True,
+        )
+    return env

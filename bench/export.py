@@ -1,6 +1,6 @@
 """Split Peiyu Liu on a copy of the full data, export, check with the official library, revert.
 
-    /tmp/venv/bin/python bench/export.py [--data /tmp/data/acl-anthology-2025-05/data]
+    .venv/bin/python bench/export.py [--data /tmp/data/acl-anthology-2025-05/data]
 
 Works in a throw-away test database and a copy of the data folder (a git repository, so that
 `git diff --stat` shows what the export touched). Prints the diff and the timings.
@@ -13,14 +13,12 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
+import common  # noqa: F401  (the project on the path, its settings)
 
 RUC = [
     "2021.acl-long.418",

@@ -22,9 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
+from common import imported_scratch_env
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -73,14 +71,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="import this data into a scratch database first")
     args = parser.parse_args()
     if args.data is not None:
-        from common import data_folder, scratch_database_env
-
-        env = scratch_database_env("bench_pages")
-        with data_folder(args.data) as folder:
-            manage = str(ROOT / "manage.py")
-            subprocess.run(
-                [sys.executable, manage, "import_anthology", str(folder)], env=env, check=True
-            )
+        env = imported_scratch_env("bench_pages", args.data)
         again = [
             sys.executable,
             __file__,

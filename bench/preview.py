@@ -44,7 +44,6 @@ def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA
     env = scratch_database_env("anthology_bench_preview")
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
     import django
 
     django.setup()

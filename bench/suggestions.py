@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import DEFAULT_DATA, ROOT, data_folder, scratch_database_env
+from common import DEFAULT_DATA, ROOT, imported_scratch_env
 
 
 def main() -> None:
@@ -20,15 +20,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    env = scratch_database_env("bench_suggestions")
-    manage = str(ROOT / "manage.py")
-    with data_folder(args.data) as folder:
-        subprocess.run(
-            [sys.executable, manage, "import_anthology", str(folder)], env=env, check=True
-        )
+    env = imported_scratch_env("bench_suggestions", args.data)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, manage, "refresh_suggestions", "--jobs", str(args.jobs)],
+        [sys.executable, str(ROOT / "manage.py"), "refresh_suggestions", "--jobs", str(args.jobs)],
         env=env,
         check=True,
     )
