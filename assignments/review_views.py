@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,13 +26,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from assignments import services, tasks
 from assignments.models import ChangeSet, Move, NewPerson
 from papers.models import Person, PersonName
+from papers.permissions import ADMIN, MAINTAINER, role_required
 
 QUEUE_PAGE_SIZE = 50
-
-
-def _require_maintainer(request: HttpRequest) -> None:
-    if not services.user_is_maintainer(request.user):
-        raise PermissionDenied("Reviewing change sets needs a maintainer account.")
 
 
 # -- queue ------------------------------------------------------------------------------------
@@ -40,8 +36,8 @@ def _require_maintainer(request: HttpRequest) -> None:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@role_required(MAINTAINER, ADMIN)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    _require_maintainer(request)
     status = request.GET.get("status", ChangeSet.Status.SUBMITTED)
     reviewer = request.GET.get("reviewer", "").strip()
     name = request.GET.get("name", "").strip()
@@ -216,8 +212,8 @@ def _changeset_context(changeset: ChangeSet, **extra) -> dict:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@role_required(MAINTAINER, ADMIN)
 def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_maintainer(request)
     changeset = get_object_or_404(
         ChangeSet.objects.select_related("created_by", "reviewed_by", "reverts"), pk=pk
     )
@@ -236,9 +232,9 @@ def _error_response(request, changeset, errors: list[str], status: int) -> HttpR
 
 
 @require_POST
+@role_required(MAINTAINER, ADMIN)
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve all, approve the ticked moves, or reject, with a comment for the reviewer."""
-    _require_maintainer(request)
     changeset = get_object_or_404(ChangeSet, pk=pk)
     decision = request.POST.get("decision")
     comment = request.POST.get("comment", "").strip()
@@ -271,8 +267,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(MAINTAINER, ADMIN)
 def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_maintainer(request)
     changeset = get_object_or_404(ChangeSet, pk=pk)
     try:
         revert = services.changeset_revert(changeset=changeset, user=request.user)
@@ -360,9 +356,9 @@ def _summary(result: services.ExportResult) -> dict:
 
 
 @require_GET
+@role_required(MAINTAINER, ADMIN)
 def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""
-    _require_maintainer(request)
     if fmt not in ("patch", "json"):
         raise Http404("Formats: patch, json.")
     configured, result = _export_preview()

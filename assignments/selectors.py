@@ -12,12 +12,12 @@ from django.core.cache import cache
 from assignments import selectors_decisions
 from assignments.models import ChangeSet, Move, Suggestion
 from papers.models import Person
-from papers.permissions import user_has_role
+from papers.permissions import ADMIN, MAINTAINER, REVIEWER, user_has_role
 from papers.selectors import Entry
 
 logger = logging.getLogger(__name__)
 
-PROPOSER_ROLES = ("reviewer", "maintainer", "admin")
+PROPOSER_ROLES = (REVIEWER, MAINTAINER, ADMIN)
 OPEN_CHANGESET_STATUSES = (ChangeSet.Status.DRAFT, ChangeSet.Status.SUBMITTED)
 OPEN_MOVE_STATUSES = (Move.Status.PENDING, Move.Status.APPROVED)
 

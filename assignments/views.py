@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -15,21 +15,17 @@ from assignments.forms import AssignForm, NoteForm
 from assignments.models import ChangeSet, Move
 from papers.models import Person
 from papers.orcid import orcid_normalize
+from papers.permissions import role_required
 from papers.selectors import person_url
 from papers.views import assign_context, person_page_context
 
 CHANGED_EVENT = "changeset-changed"
 
 
-def _require_proposer(request: HttpRequest) -> None:
-    if not selectors.user_can_propose(request.user):
-        raise PermissionDenied("Proposing changes needs a reviewer account.")
-
-
 @require_POST
+@role_required(*selectors.PROPOSER_ROLES)
 def assign(request: HttpRequest) -> HttpResponse:
     """Record the selected entries' move in the reviewer's draft (created on first use)."""
-    _require_proposer(request)
     person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
     form = AssignForm(request.POST, person=person)
     moves: list[Move] = []
@@ -79,9 +75,9 @@ def assign(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@role_required(*selectors.PROPOSER_ROLES)
 def propose_id(request: HttpRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
-    _require_proposer(request)
     error, proposal = "", ""
     last = request.GET.get("last_name", "").strip()
     if last:
@@ -127,9 +123,9 @@ def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> d
 
 @require_GET
 @vary_on_headers("HX-Request")
+@role_required(*selectors.PROPOSER_ROLES)
 def changeset_draft(request: HttpRequest) -> HttpResponse:
     """The reviewer's draft: its moves by target person, the note, submit."""
-    _require_proposer(request)
     template = (
         "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
     )
@@ -150,8 +146,8 @@ def _after_draft_change(request: HttpRequest, message: str = "", error: str = ""
 
 
 @require_POST
+@role_required(*selectors.PROPOSER_ROLES)
 def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
-    _require_proposer(request)
     draft = selectors.draft_for_user(request.user)
     # Only moves of the user's own draft can be found here.
     move = get_object_or_404(Move, pk=move_id, changeset=draft) if draft else None
@@ -165,8 +161,8 @@ def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(*selectors.PROPOSER_ROLES)
 def note_update(request: HttpRequest) -> HttpResponse:
-    _require_proposer(request)
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _after_draft_change(request, error=" ".join(form.errors.get("note", [])))
@@ -179,8 +175,8 @@ def note_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@role_required(*selectors.PROPOSER_ROLES)
 def submit(request: HttpRequest) -> HttpResponse:
-    _require_proposer(request)
     draft = selectors.draft_for_user(request.user)
     if draft is None:
         return _after_draft_change(request, error="You have no draft change set to submit.")
