@@ -27,7 +27,6 @@ from papers.names import normalize_name
 __all__ = [
     "ChangeSetConflict",
     "MoveConflict",
-    "changeset_apply",
     "changeset_approve",
     "changeset_reject",
     "changeset_revert",
@@ -131,19 +130,6 @@ def changeset_approve(
     return changeset
 
 
-def changeset_apply(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
-    """Apply a change set's approved moves (for sets approved in part before a conflict)."""
-    _require_maintainer(user)
-    with transaction.atomic():
-        locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="applied")
-        if locked.reviewed_by_id is None:
-            locked.reviewed_by = user
-            locked.reviewed_at = timezone.now()
-        _apply(locked)
-    _sync(changeset, locked)
-    return changeset
-
-
 def changeset_reject(
     *, changeset: ChangeSet, user: AbstractBaseUser, comment: str = ""
 ) -> ChangeSet:
@@ -190,8 +176,8 @@ def _apply(changeset: ChangeSet) -> None:
     if conflicts:
         raise ChangeSetConflict(conflicts)
 
-    new_persons = list(
-        NewPerson.objects.filter(moves__in=[m.pk for m in moves]).distinct().order_by("pk")
+    new_persons = sorted(
+        {m.to_new_person for m in moves if m.to_new_person_id}, key=lambda np: np.pk
     )
     taken = set(
         Person.objects.filter(id__in=[np.person_id for np in new_persons]).values_list(
@@ -227,7 +213,7 @@ def _apply(changeset: ChangeSet) -> None:
     for np in new_persons:
         names_by_target[np.person_id].add((np.first_name, np.last_name))
     for m in moves:
-        target = m.to_new_person.person_id if m.to_new_person_id else m.to_person_id
+        target = m.target_id
         by_target[target].append(m.authorship_id)
         a = current[m.authorship_id]
         names_by_target[target].add((a.first, a.last))
