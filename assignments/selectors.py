@@ -171,28 +171,60 @@ def _groups_from_clusters(
     return [g for _, g in groups], [text for *_, text in sorted(set(reasons))]
 
 
-def signatures_for_entries(person: Person, entries: Sequence[Entry]) -> list[dict]:
+def signature(
+    *,
+    authorship_id: int,
+    item_id: str,
+    title: str,
+    abstract: str,
+    year,
+    venue_ids: Sequence[str],
+    booktitle: str,
+    position: int,
+    first: str,
+    last: str,
+    affiliation: str,
+    coauthors: list[str],
+    orcid: str,
+) -> dict:
+    """One author entry in the clustering contract's signature schema."""
+    return {
+        "id": str(authorship_id),
+        "paper_id": item_id,
+        "title": title,
+        "abstract": abstract,
+        "year": year,
+        "venue": venue_ids[0] if venue_ids else "",
+        "booktitle": booktitle,
+        "author_position": position,
+        "first": first,
+        "last": last,
+        "affiliation": affiliation,
+        "coauthors": coauthors,
+        **({"orcid": orcid} if orcid else {}),
+    }
+
+
+def signatures_for_entries(entries: Sequence[Entry]) -> list[dict]:
     """The clustering contract's signatures, built from what the page already loaded."""
-    signatures = []
-    for entry in entries:
-        signatures.append(
-            {
-                "id": str(entry.pk),
-                "paper_id": entry.item_id,
-                "title": entry.title,
-                "abstract": entry.abstract,
-                "year": entry.year,
-                "venue": entry.venue_ids[0] if entry.venue_ids else "",
-                "booktitle": entry.booktitle,
-                "author_position": entry.position,
-                "first": entry.first,
-                "last": entry.last,
-                "affiliation": entry.affiliation,
-                "coauthors": [c.name for c in entry.coauthors],
-                **({"orcid": entry.explicit_orcid} if entry.explicit_orcid else {}),
-            }
+    return [
+        signature(
+            authorship_id=e.pk,
+            item_id=e.item_id,
+            title=e.title,
+            abstract=e.abstract,
+            year=e.year,
+            venue_ids=e.venue_ids,
+            booktitle=e.booktitle,
+            position=e.position,
+            first=e.first,
+            last=e.last,
+            affiliation=e.affiliation,
+            coauthors=[c.name for c in e.coauthors],
+            orcid=e.explicit_orcid,
         )
-    return signatures
+        for e in entries
+    ]
 
 
 def stored_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit | None:
@@ -232,7 +264,7 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
             person.pk, [e.pk for e in entries]
         )
         result = clustering.split_block(
-            signatures_for_entries(person, entries), model=model, must_link=must, cannot_link=cannot
+            signatures_for_entries(entries), model=model, must_link=must, cannot_link=cannot
         )
     except FileNotFoundError:
         return SuggestedSplit(

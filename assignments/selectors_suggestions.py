@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from assignments import selectors_decisions
 from assignments.models import Move
+from assignments.selectors import signature
 from papers.models import Authorship, Paper, Volume
 
 
@@ -25,6 +26,12 @@ class PageBlock:
 def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -> list[PageBlock]:
     """One block per person page with `min_items`+ author/editor entries."""
     entries = Authorship.objects.order_by("item_id", "role", "position")
+    wanted = set(person_ids) if person_ids is not None else None
+    if wanted is not None:
+        # the items of the wanted pages, with every entry on them (the coauthors)
+        entries = entries.filter(
+            item_id__in=Authorship.objects.filter(person_id__in=wanted).values("item_id")
+        )
     rows = list(
         entries.values_list(
             "id",
@@ -40,7 +47,6 @@ def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) 
             "explicit_orcid",
         ).iterator(chunk_size=20_000)
     )
-    wanted = set(person_ids) if person_ids is not None else None
     counts: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         counts[r[1]].add(r[2])
@@ -85,21 +91,21 @@ def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) 
         if printed in coauthors:
             coauthors.remove(printed)
         by_person[person_id].append(
-            {
-                "id": str(aid),
-                "paper_id": item_id,
-                "title": title,
-                "abstract": abstract,
-                "year": year,
-                "venue": venue_ids[0] if venue_ids else "",
-                "booktitle": booktitle,
-                "author_position": position,
-                "first": first,
-                "last": last,
-                "affiliation": aff,
-                "coauthors": coauthors,
-                "orcid": orcid,
-            }
+            signature(
+                authorship_id=aid,
+                item_id=item_id,
+                title=title,
+                abstract=abstract,
+                year=year,
+                venue_ids=venue_ids,
+                booktitle=booktitle,
+                position=position,
+                first=first,
+                last=last,
+                affiliation=aff,
+                coauthors=coauthors,
+                orcid=orcid,
+            )
         )
     # Reviewers' applied decisions, as constraints on the pages that hold moved entries: one
     # query for which entries moved, one per such page for its decisions.
