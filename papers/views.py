@@ -52,6 +52,7 @@ def assign_context(
     preview = getattr(request, "preview", None)
     can_propose = assignment_selectors.user_can_propose(request.user)
     namesakes = []
+    draft = assignment_selectors.draft_for_user(request.user) if can_propose else None
     if can_propose:
         if variants is None:
             variants = person.name_variants.all()
@@ -64,7 +65,8 @@ def assign_context(
             else reverse("assignments:assign")
         ),
         "form": form or AssignForm(person=person),
-        "draft": assignment_selectors.draft_for_user(request.user) if can_propose else None,
+        "draft": draft,
+        "draft_move_count": draft.moves.count() if draft else 0,
         "namesakes": namesakes,
     }
 

@@ -65,11 +65,7 @@ def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
     with transaction.atomic():
         # Lock the user row so two tabs proposing at once do not create two drafts.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        draft = (
-            ChangeSet.objects.filter(created_by=user, status=ChangeSet.Status.DRAFT)
-            .order_by("-created_at")
-            .first()
-        )
+        draft = selectors.draft_for_user(user)
         if draft is None:
             draft = ChangeSet.objects.create(created_by=user)
         return draft

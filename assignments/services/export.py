@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assignments.models import ChangeSet, Move
+from assignments.models import ChangeSet, Move, NewPerson
 from papers.models import Authorship
 
 __all__ = [
@@ -302,8 +302,11 @@ class _Exporter:
         names = set(
             Authorship.objects.filter(moves__changeset__in=changesets).values_list("first", "last")
         )
-        for cs in changesets:
-            names.update(cs.new_persons.values_list("first_name", "last_name"))
+        names.update(
+            NewPerson.objects.filter(changeset__in=changesets).values_list(
+                "first_name", "last_name"
+            )
+        )
         slugs = {Name(first or None, last).slugify() for first, last in names}
         # An unverified id is the slug of its names; verified ones are indexed by slug.
         person_ids: set[str] = set()
