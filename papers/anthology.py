@@ -109,17 +109,18 @@ def extract_archive(archive_path: Path, dest: Path) -> None:
         raise AnthologyDataError(f"{archive_path}: corrupt or unreadable archive ({exc})") from exc
 
 
+def _is_data_dir(path: Path) -> bool:
+    return (path / "xml").is_dir() and (path / "json" / "people.json").is_file()
+
+
 def find_data_dir(root: Path) -> Path:
     """The `data/` folder inside an Anthology checkout, a `data/` folder, or an unpacked archive."""
-    for candidate in (root, root / "data"):
-        if (candidate / "xml").is_dir() and (candidate / "json" / "people.json").is_file():
-            return candidate
     # An archive usually wraps everything in one top-level folder.
     subdirs = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
-    if len(subdirs) == 1:
-        for candidate in (subdirs[0], subdirs[0] / "data"):
-            if (candidate / "xml").is_dir() and (candidate / "json" / "people.json").is_file():
-                return candidate
+    tops = [root] + (subdirs if len(subdirs) == 1 else [])
+    for candidate in (c for top in tops for c in (top, top / "data")):
+        if _is_data_dir(candidate):
+            return candidate
     raise AnthologyDataError(
         f"{root}: not Anthology data (expected xml/ and json/people.json, or a data/ folder)"
     )

@@ -416,8 +416,8 @@ def persons_refresh_stats(*, person_ids: Iterable[str] | None = None) -> None:
     ids = None if person_ids is None else list(set(person_ids))
     if ids is not None and not ids:
         return
-    where = "" if ids is None else "WHERE p.id = ANY(%(ids)s)"
-    inner_where = "" if ids is None else "WHERE a.person_id = ANY(%(ids)s)"
+    person_filter = "" if ids is None else "AND p.id = ANY(%(ids)s)"
+    entry_filter = "" if ids is None else "WHERE a.person_id = ANY(%(ids)s)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -428,10 +428,10 @@ def persons_refresh_stats(*, person_ids: Iterable[str] | None = None) -> None:
                 SELECT a.person_id, count(DISTINCT a.item_id) AS items,
                        min(v.year) AS first, max(v.year) AS last
                 FROM papers_authorship a JOIN papers_volume v ON v.id = a.volume_id
-                {inner_where}
+                {entry_filter}
                 GROUP BY a.person_id
             ) s ON s.person_id = p2.id
-            WHERE p.id = p2.id {where.replace("WHERE", "AND")}
+            WHERE p.id = p2.id {person_filter}
               AND (p.item_count, p.first_year, p.last_year)
                   IS DISTINCT FROM (COALESCE(s.items, 0), s.first, s.last)
             """,

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from django.db import connection
 
 from papers.anthology import Snapshot
-from papers.services import COLUMNS, KEYS, SNAPSHOT_FIELD
+from papers.services import COLUMNS, KEYS, SNAPSHOT_FIELD, _q
 
 # What verify_import compares: papers, persons, and every author/editor entry.
 VERIFIED_TABLES = {
@@ -15,24 +15,23 @@ VERIFIED_TABLES = {
 }
 
 
+def _keyed(table: str, rows) -> dict[tuple, tuple]:
+    """Rows of `table` by their natural key (KEYS)."""
+    key_idx = [COLUMNS[table].index(k) for k in KEYS[table]]
+    return {tuple(row[i] for i in key_idx): tuple(row) for row in rows}
+
+
 def _db_rows(table: str) -> dict[tuple, tuple]:
-    columns = COLUMNS[table]
-    keys = KEYS[table]
-    key_idx = [columns.index(k) for k in keys]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(f'"{c}"' for c in columns)} FROM {table}")
-        return {tuple(row[i] for i in key_idx): tuple(row) for row in cursor.fetchall()}
+        cursor.execute(f"SELECT {', '.join(map(_q, COLUMNS[table]))} FROM {table}")
+        return _keyed(table, cursor.fetchall())
 
 
 def snapshot_differences(snap: Snapshot) -> Iterator[str]:
     """One line per difference between the database and the snapshot."""
     for table, label in VERIFIED_TABLES.items():
         columns = COLUMNS[table]
-        key_idx = [columns.index(k) for k in KEYS[table]]
-        expected = {
-            tuple(row[i] for i in key_idx): tuple(row)
-            for row in getattr(snap, SNAPSHOT_FIELD[table])
-        }
+        expected = _keyed(table, getattr(snap, SNAPSHOT_FIELD[table]))
         actual = _db_rows(table)
         for key in sorted(expected.keys() - actual.keys(), key=str):
             yield f"{label} {' '.join(map(str, key))}: missing from the database"

@@ -7,9 +7,9 @@ from pathlib import Path
 from acl_anthology.utils.ids import build_id, parse_id
 from django.core.management.base import BaseCommand, CommandError
 from lxml import etree
-from slugify import slugify
 
 from papers.anthology import AnthologyDataError, open_data_dir
+from papers.names import normalize_name
 
 
 class Command(BaseCommand):
@@ -71,16 +71,14 @@ class Command(BaseCommand):
                 if entry.get("id"):
                     used_ids.add(entry.get("id"))
                 first, last = entry.findtext("first") or "", entry.findtext("last") or ""
-                name_slugs.add(slugify(f"{first} {last}"))
+                name_slugs.add(normalize_name(first, last))
 
         people = json.loads((data_dir / "json" / "people.json").read_text(encoding="utf-8"))
         keep = {
             pid
             for pid, entry in people.items()
             if pid in used_ids
-            or any(
-                slugify(f"{n.get('first', '')} {n['last']}") in name_slugs for n in entry["names"]
-            )
+            or any(normalize_name(n.get("first"), n["last"]) in name_slugs for n in entry["names"])
         }
         keep |= {s for pid in keep for s in people[pid].get("similar", []) if s in people}
         cut = {pid: people[pid] for pid in sorted(keep)}

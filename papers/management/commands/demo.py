@@ -45,8 +45,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
 
-        if Paper.objects.exists():
-            self.stdout.write(f"The database has {Paper.objects.count()} papers; import skipped.")
+        if papers := Paper.objects.count():
+            self.stdout.write(f"The database has {papers} papers; import skipped.")
         elif not Path(data).exists():
             self.stderr.write(f"No data at {data}: the database stays empty.")
         else:
