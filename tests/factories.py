@@ -9,11 +9,11 @@ from papers.names import normalize_name
 
 _seq = itertools.count(1)
 
+PASSWORD = "correct horse battery"  # every make_user user's
+
 
 def make_user(*, username: str | None = None, roles: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(
-        username=username or f"user{next(_seq)}", password="correct horse battery"
-    )
+    user = User.objects.create_user(username=username or f"user{next(_seq)}", password=PASSWORD)
     for role in roles:
         # get_or_create: transactional tests flush the groups the data migration made
         user.groups.add(Group.objects.get_or_create(name=role)[0])

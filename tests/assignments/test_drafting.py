@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from assignments import services
 from assignments.models import ChangeSet, Move, NewPerson
 from papers.orcid import orcid_clean
-from tests.factories import make_paper, make_person, make_user
+from tests.factories import make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -14,15 +14,6 @@ VALID_ORCID = "0000-0002-1825-0097"
 @pytest.fixture
 def reviewer():
     return make_user(roles=("reviewer",))
-
-
-@pytest.fixture
-def person_page():
-    """An unverified page with three papers, and the reviewer's draft."""
-    person = make_person(first="Peiyu", last="Liu")
-    papers = [make_paper(title=f"Paper {i}", authors=(person,)) for i in range(3)]
-    entries = [p.authorships.get() for p in papers]
-    return person, entries
 
 
 def test_orcid_clean_accepts_urls_and_lowercase_x():
@@ -46,7 +37,7 @@ def test_draft_is_reused_per_user(reviewer):
     assert first.status == ChangeSet.Status.DRAFT
 
 
-def test_person_id_proposal_follows_anthology_rules(reviewer):
+def test_person_id_proposal_follows_anthology_rules():
     assert services.person_id_propose(first_name="Peiyu", last_name="Liu") == "peiyu-liu"
     make_person(id="peiyu-liu", first="Peiyu", last="Liu", verified=True)
     assert (

@@ -16,7 +16,6 @@ from tests.factories import (
     make_move,
     make_new_person,
     make_person,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +33,6 @@ def _snapshot(data: Path) -> dict[str, bytes]:
 def folder(data_copy):
     papers_services.anthology_import(path=data_copy)
     return data_copy
-
-
-@pytest.fixture
-def maintainer():
-    return make_user(roles=("maintainer",))
 
 
 RUC = (

@@ -1,7 +1,6 @@
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
@@ -217,9 +216,6 @@ def test_stats_recomputed_for_source_and_target():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds():
-    for role in ("reviewer", "maintainer", "admin"):
-        # an earlier transactional test's flush may have dropped the roles' data migration
-        Group.objects.get_or_create(name=role)
     _, entries = _mixed_page(3)
     x = make_person(verified=True, first="Peiyu", last="Liu")
     y = make_person(verified=True, first="Peiyu", last="Liu")

@@ -43,29 +43,10 @@ def test_reverted_decisions_no_longer_count():
     assert selectors_decisions.decisions_for_person_ids([page.id]) == ([], [])
 
 
-def test_person_page_clustering_receives_the_decisions(client, monkeypatch):
+def test_person_page_clustering_receives_the_decisions(client, fake_clustering):
     """The on-demand split of a page gets the applied decisions as constraints."""
-    import sys
-    import types
-    from dataclasses import dataclass
-
     _, e, cs, _ = _split()
-    seen = {}
-
-    @dataclass
-    class BlockResult:
-        clusters: list
-        estimated_people: float = 1.0
-        separations: tuple = ()
-
-    def split_block(signatures, *, model, must_link=(), cannot_link=()):
-        seen.update(ids={s["id"] for s in signatures}, must=must_link, cannot=cannot_link)
-        return BlockResult(clusters=[])
-
-    fake = types.ModuleType("assignments.clustering")
-    fake.load_model = lambda path=None: object()
-    fake.split_block = split_block
-    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
+    seen = fake_clustering
 
     must, cannot = selectors_decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
     assert (must, cannot) == ([(str(e[0].pk), str(e[1].pk))], [])

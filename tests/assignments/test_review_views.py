@@ -23,10 +23,10 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def maintainer(client):
-    user = make_user(username="boss", roles=("maintainer",))
-    client.force_login(user)
-    return user
+def maintainer(maintainer, client):
+    """The conftest's maintainer ("boss"), logged in."""
+    client.force_login(maintainer)
+    return maintainer
 
 
 def _proposal(n: int = 3, *, user=None, note: str = "RUC papers") -> ChangeSet:

@@ -17,13 +17,6 @@ def reviewer(client):
     return user
 
 
-@pytest.fixture
-def person_page():
-    person = make_person(first="Peiyu", last="Liu")
-    papers = [make_paper(title=f"Paper {i}", authors=(person,)) for i in range(3)]
-    return person, [p.authorships.get() for p in papers]
-
-
 def assign_data(person, entries, **extra):
     data = {"from_person": person.pk, "authorships": [e.pk for e in entries], "target": "person"}
     data.update(extra)

@@ -9,6 +9,8 @@ import shutil
 
 import pytest
 
+from tests.factories import PASSWORD
+
 # live_server runs in a thread of this process while Playwright's sync API keeps an event loop
 # running; Django's async-safety check would refuse the ORM calls the tests make for setup.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -47,3 +49,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+def login(page, live_server, username: str, *, password: str = PASSWORD, next_url: str = ""):
+    """Log in through the login form (users from make_user share PASSWORD)."""
+    query = f"?next={next_url}" if next_url else ""
+    page.goto(f"{live_server.url}/login/{query}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")

@@ -1,12 +1,12 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from assignments.models import Move, NewPerson, Suggestion
 from papers import services as papers_services
 from papers.models import Authorship, Person
+from tests.browser.conftest import login
 from tests.factories import make_user
 
 # serialized_rollback: the flush after each test would otherwise drop the roles the data
@@ -16,16 +16,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct horse battery"  # tests.factories.make_user
-
 
 @pytest.fixture
 def peiyu(fixture_data_dir):
     """The real 'Peiyu Liu' page from fixtures/, with a stored split: the papers written with
     Wayne Xin Zhao (the Renmin University person) and the rest."""
-    for role in ("reviewer", "maintainer", "admin"):
-        # transactional tests flush the roles the data migration made
-        Group.objects.get_or_create(name=role)
     papers_services.anthology_import(path=fixture_data_dir)
     person = Person.objects.get(pk="peiyu-liu/unverified")
     entries = list(person.authorships.order_by("item_id"))
@@ -65,10 +60,7 @@ def console_errors(page: Page) -> list[str]:
 @pytest.fixture
 def reviewer_page(page: Page, live_server, peiyu):
     make_user(username="rita", roles=("reviewer",))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    login(page, live_server, "rita")
     expect(page.locator(".site-header .user")).to_have_text("rita")
     return page
 
@@ -172,10 +164,7 @@ def test_reload_logout_and_second_tab_keep_the_draft(reviewer_page: Page, live_s
     expect(second.locator("#changeset .success")).to_have_text("Note saved.")
 
     page.get_by_role("button", name="Log out").click()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    login(page, live_server, "rita")
     page.goto(f"{live_server.url}/changeset/")
     expect(page.locator("#changeset tr.move")).to_have_count(1)
     expect(page.locator("#id_note")).to_have_value("Wayne Xin Zhao's student at RUC.")
@@ -194,10 +183,7 @@ def test_without_javascript_search_select_group_and_assign_still_work(browser, l
     make_user(username="nojs", roles=("reviewer",))
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "nojs")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    login(page, live_server, "nojs")
     page.goto(f"{live_server.url}/")
     page.get_by_role("searchbox", name="Search authors").fill("peiyu liu")
     page.get_by_role("searchbox", name="Search authors").press("Enter")

@@ -4,17 +4,15 @@ import tarfile
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connections
 from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import Page, expect
 
 from papers.models import ImportRun, Paper
+from tests.browser.conftest import login
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"  # tests.factories.make_user
 
 
 def _run_worker() -> None:
@@ -41,17 +39,12 @@ def test_admin_uploads_the_fixture_archive_and_watches_it_finish(
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
-    for role in ("reviewer", "maintainer", "admin"):
-        Group.objects.get_or_create(name=role)
     admin = make_user(roles=("admin",))
     archive = tmp_path / "anthology.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(fixture_data_dir, arcname="acl-anthology/data")
 
-    page.goto(f"{live_server.url}/login/?next=/imports/new/")
-    page.fill("#id_username", admin.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main button[type=submit]").click()
+    login(page, live_server, admin.username, next_url="/imports/new/")
     page.set_input_files("#id_archive", str(archive))
     page.locator("form.import-form button[type=submit]").click()
 

@@ -3,12 +3,12 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from assignments.models import ChangeSet
 from papers import services as papers_services
 from papers.models import Authorship
+from tests.browser.conftest import login
 from tests.factories import (
     make_changeset,
     make_move,
@@ -24,18 +24,7 @@ pytestmark = [
 ]
 
 
-def _login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_maintainer_reviews_approves_and_reverts(page, live_server):
-    for role in ("reviewer", "maintainer", "admin"):
-        # an earlier transactional test's flush may have dropped the roles' data migration
-        Group.objects.get_or_create(name=role)
     make_user(username="boss", roles=("maintainer",))
     unverified = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
     entries = [
@@ -49,7 +38,8 @@ def test_maintainer_reviews_approves_and_reverts(page, live_server):
         make_move(changeset=cs, authorship=a, to_new_person=ruc)
     other = make_changeset(note="something else entirely")
 
-    _login(page, live_server, "boss")
+    login(page, live_server, "boss")
+    page.wait_for_load_state()
     page.goto(f"{live_server.url}/review/")
     assert page.locator(f"#queue >> text=#{cs.pk}").is_visible()
     # htmx filter: only the matching change set stays

@@ -72,3 +72,11 @@ def tiny_model() -> ClusteringModel:
     blocks = [make_block(seed) for seed in range(12)]
     training.fit(blocks, model, seed=0, max_iter=40)
     return model
+
+
+@pytest.fixture(scope="session")
+def model_path(tiny_model, tmp_path_factory):
+    """tiny_model saved once, for the commands that take a model file (read-only)."""
+    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    tiny_model.save(path)
+    return path

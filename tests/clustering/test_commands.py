@@ -10,13 +10,6 @@ from assignments.clustering.evaluation import read_blocks, write_blocks
 from tests.clustering.conftest import make_block
 
 
-@pytest.fixture
-def model_path(tiny_model, tmp_path):
-    path = tmp_path / "model.joblib"
-    tiny_model.save(path)
-    return path
-
-
 def test_written_blocks_read_back_without_training_bookkeeping(tmp_path):
     block = make_block(7, people=2, per_person=2)
     block["signatures"][0]["_person"] = "someone"

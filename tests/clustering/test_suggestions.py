@@ -15,13 +15,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def model_path(tiny_model, tmp_path):
-    path = tmp_path / "model.joblib"
-    tiny_model.save(path)
-    return path
-
-
 def _page_with_two_people(person, n=3):
     others = [make_person(first=f"Co{k}", last=f"Author{k}") for k in range(4)]
     for k in range(n):

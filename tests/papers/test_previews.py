@@ -77,7 +77,7 @@ def test_preview_shows_exactly_the_moved_entry_and_changes_nothing_current(previ
         assert cursor.fetchone() == (entry.pk, "moved-person")
 
 
-def test_promoting_a_preview_equals_importing_it(preview_data, django_db_blocker):
+def test_promoting_a_preview_equals_importing_it(preview_data):
     data_dir, _ = preview_data
     services.anthology_import(path=data_dir, preview_name="pr-2")
     preview = Preview.objects.get(name="pr-2")

@@ -250,46 +250,6 @@ def test_person_page_handles_large_page(client):
     assert response.status_code == 200
 
 
-@pytest.fixture
-def fake_clustering(monkeypatch):
-    """A stand-in for assignments.clustering with the contract's shapes; records its input."""
-    import sys
-    import types
-    from dataclasses import dataclass
-
-    @dataclass
-    class Cluster:
-        signature_ids: list
-        confidence: float
-        evidence: dict
-
-    @dataclass
-    class BlockResult:
-        clusters: list
-        estimated_people: float
-        separations: list
-
-    seen = {}
-
-    def split_block(signatures, *, model, must_link=(), cannot_link=()):
-        seen["signatures"] = signatures
-        ids = [s["id"] for s in signatures]
-        return BlockResult(
-            clusters=[
-                Cluster(ids[:2], 0.8, {"venues": ["acl"], "years": [2020, 2021]}),
-                Cluster(ids[2:], 0.55, {"terms": ["speech"], "coauthors": ["Wayne Xin Zhao"]}),
-            ],
-            estimated_people=2.0,
-            separations=[{"clusters": [0, 1], "similarity": 0.1, "reason": "different venues"}],
-        )
-
-    fake = types.ModuleType("assignments.clustering")
-    fake.load_model = lambda path=None: object()
-    fake.split_block = split_block
-    monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
-    return seen
-
-
 def test_person_page_computes_split_on_demand_through_clustering_contract(client, fake_clustering):
     """Without a stored suggestion the page calls assignments.clustering.split_block."""
     person, papers = make_page(3, first="Split", last="Me")

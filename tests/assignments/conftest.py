@@ -1,0 +1,16 @@
+import pytest
+
+from tests.factories import make_paper, make_person, make_user
+
+
+@pytest.fixture
+def person_page():
+    """An unverified page with three papers: (person, its three authorships)."""
+    person = make_person(first="Peiyu", last="Liu")
+    papers = [make_paper(title=f"Paper {i}", authors=(person,)) for i in range(3)]
+    return person, [p.authorships.get() for p in papers]
+
+
+@pytest.fixture
+def maintainer():
+    return make_user(username="boss", roles=("maintainer",))
