@@ -132,8 +132,10 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
-def prepare(sigs: list[dict], model, *, topic_dims: int = 0) -> PreparedBlock:
-    """Vectorise a block's signatures. `model` gives the IDF and the name statistics."""
+def prepare(sigs: list[dict], model) -> PreparedBlock:
+    """Vectorise a block's signatures. `model` gives the IDF, the name statistics and the
+    number of block-local topics."""
+    topic_dims: int = model.topic_dims
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
     n = len(sigs)

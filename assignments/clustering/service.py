@@ -139,7 +139,7 @@ def split_block(
     if len(index) != len(ids):
         raise ValueError("signature ids must be unique within a block")
     must, cannot, orcid_pairs = _constraint_pairs(sigs, index, must_link, cannot_link)
-    prep = ft.prepare(sigs, model, topic_dims=model.topic_dims)
+    prep = ft.prepare(sigs, model)
     i, j, sim, default = score_pairs(prep, model)
     groups, between = linkage.cluster(
         len(sigs),
@@ -316,7 +316,7 @@ def rank_candidates(
     results = [Candidate(person_id=None, score=float(model.threshold), reasons=["new person"])]
     if len(sigs) == 1:
         return results
-    prep = ft.prepare(sigs, model, topic_dims=model.topic_dims)
+    prep = ft.prepare(sigs, model)
     j = np.arange(1, len(sigs), dtype=np.int64)
     i = np.zeros_like(j)
     x = ft.pair_features(prep, i, j)

@@ -245,7 +245,7 @@ def make_blocks(
 
 def block_pairs(block: dict, model: ClusteringModel, rng: np.random.Generator, cap: int):
     sigs = block["signatures"]
-    prep = ft.prepare(sigs, model, topic_dims=model.topic_dims)
+    prep = ft.prepare(sigs, model)
     i, j = service.pairs_to_score(prep, model)
     if len(i) > cap:
         keep = np.sort(rng.choice(len(i), cap, replace=False))
@@ -304,7 +304,7 @@ def tune_threshold(
         sigs = [dict(s) for s in block["signatures"]]
         index = {str(s["id"]): k for k, s in enumerate(sigs)}
         must, cannot, _ = service._constraint_pairs(sigs, index, (), ())
-        prep = ft.prepare(sigs, model, topic_dims=model.topic_dims)
+        prep = ft.prepare(sigs, model)
         scored.append((block, sigs, must, cannot, *service.score_pairs(prep, model)))
     results = []
     for t in [round(float(t), 3) for t in np.arange(0.2, 0.96, 0.05)]:
