@@ -320,48 +320,44 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
                 f"Cannot revert change set {locked.pk}: "
                 f"persons {', '.join(missing)} no longer exist."
             )
-        touched = False
-        revert = ChangeSet.objects.create(
-            created_by=user, reverts=locked, note=f"Revert of change set {locked.pk}"
+        now_at = [(m, current.get(m.authorship_id)) for m in moves]
+        # An entry gone, or moved on since, means later work: a maintainer reviews the revert.
+        touched = any(
+            now is None or now not in (m.from_person_id, m.target_id) for m, now in now_at
         )
-        new_moves = []
-        for m in moves:
-            now_person = current.get(m.authorship_id)
-            if now_person is None or now_person == m.from_person_id:
-                # The entry is gone, or already back where it was: nothing to undo.
-                touched = touched or now_person is None
-                continue
-            if now_person != m.target_id:
-                touched = True
-            new_moves.append(
-                Move(
-                    changeset=revert,
-                    authorship_id=m.authorship_id,
-                    item_id=m.item_id,
-                    role=m.role,
-                    position=m.position,
-                    from_person_id=now_person,
-                    to_person_id=m.from_person_id,
-                    status=Move.Status.PENDING if touched else Move.Status.APPROVED,
-                )
-            )
-        if not new_moves:
+        # Entries gone, or already back where they were, have nothing to undo.
+        undo = [(m, now) for m, now in now_at if now is not None and now != m.from_person_id]
+        if not undo:
             raise ValidationError(
                 f"Nothing to revert: every entry of change set {locked.pk} is back or gone."
             )
-        Move.objects.bulk_create(new_moves)
         now = timezone.now()
+        revert = ChangeSet.objects.create(
+            created_by=user,
+            reverts=locked,
+            note=f"Revert of change set {locked.pk}",
+            status=ChangeSet.Status.SUBMITTED,
+            submitted_at=now,
+        )
+        Move.objects.bulk_create(
+            Move(
+                changeset=revert,
+                authorship_id=m.authorship_id,
+                item_id=m.item_id,
+                role=m.role,
+                position=m.position,
+                from_person_id=current_person,
+                to_person_id=m.from_person_id,
+                status=Move.Status.PENDING if touched else Move.Status.APPROVED,
+            )
+            for m, current_person in undo
+        )
         if touched:
-            revert.moves.update(status=Move.Status.PENDING)
-            revert.status = ChangeSet.Status.SUBMITTED
-            revert.submitted_at = now
             revert.note += " (entries changed since it was applied: review before applying)"
-            revert.save()
+            revert.save(update_fields=["note"])
             return revert
-        revert.status = ChangeSet.Status.SUBMITTED
-        revert.submitted_at = now
         revert.reviewed_by = user
         revert.reviewed_at = now
-        revert.save()
+        revert.save(update_fields=["reviewed_by", "reviewed_at"])
         _apply(revert)
     return revert
