@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from assignments import services, tasks
 from assignments.models import ChangeSet, Move, NewPerson
 from papers.models import Person, PersonName
+from papers.names import normalize_name
 from papers.permissions import ADMIN, MAINTAINER, role_required
 
 QUEUE_PAGE_SIZE = 50
@@ -50,9 +51,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(created_by__username__icontains=reviewer)
     if name:
         # change sets moving entries of, or to, a person of that name (or creating one)
-        person_ids = PersonName.objects.filter(normalized__icontains=name.lower()).values(
-            "person_id"
-        )
+        # names are stored normalised (transliterated, lower-cased): normalise the query alike
+        person_ids = PersonName.objects.filter(
+            normalized__contains=normalize_name("", name)
+        ).values("person_id")
         qs = qs.filter(
             Q(moves__from_person_id__in=person_ids)
             | Q(moves__to_person_id__in=person_ids)
@@ -197,7 +199,9 @@ def _changeset_context(changeset: ChangeSet, **extra) -> dict:
         key=lambda m: (m.item_id, m.role, m.position),
     )
     if not moves:  # all rejected: still list them
-        moves = list(changeset.moves.select_related("authorship", "authorship__paper"))
+        moves = list(
+            changeset.moves.select_related("authorship", "authorship__paper", "to_new_person")
+        )
     later = changeset.reverted_by.order_by("pk")
     return {
         "changeset": changeset,
