@@ -170,12 +170,18 @@ def test_change_and_revert_exported_together_change_nothing(folder, maintainer):
     assert _snapshot(folder) == original
 
 
-def test_change_and_revert_exported_together_keep_the_entrys_id(folder, maintainer):
-    entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
-    target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
+def _approved_move(entry: Authorship, target: Person, maintainer) -> ChangeSet:
+    """A change set moving one entry to `target`, approved and applied."""
     cs = make_changeset()
     make_move(changeset=cs, authorship=entry, to_person=target)
     services.changeset_approve(changeset=cs, user=maintainer)
+    return cs
+
+
+def test_change_and_revert_exported_together_keep_the_entrys_id(folder, maintainer):
+    entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
+    target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
+    cs = _approved_move(entry, target, maintainer)
     services.changeset_revert(changeset=cs, user=maintainer)
     original = _snapshot(folder)
     assert services.changes_export(data_dir=folder).ok
@@ -195,9 +201,7 @@ def _verified(*, all_explicit: bool) -> Person:
 def test_target_found_by_name_elsewhere_is_a_conflict(folder, maintainer):
     target = _verified(all_explicit=False)
     a = Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").first()
-    cs = make_changeset()
-    make_move(changeset=cs, authorship=a, to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    _approved_move(a, target, maintainer)
     original = _snapshot(folder)
     result = services.changes_export(data_dir=folder)
     # Giving the target the name "Peiyu Liu" would pull the other Peiyu Liu entries along.
@@ -211,9 +215,7 @@ def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintain
     target = _verified(all_explicit=True)
     assert target is not None and target.id in people
     a = Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").first()
-    cs = make_changeset()
-    make_move(changeset=cs, authorship=a, to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    cs = _approved_move(a, target, maintainer)
     original = _snapshot(folder)
 
     result = services.changes_export(data_dir=folder)
@@ -360,9 +362,7 @@ def test_move_to_an_unverified_page_drops_the_id(folder, maintainer):
     # "Yang Liu" names many verified persons, so without an id the entry is unverified.
     entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
     target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
-    cs = make_changeset()
-    make_move(changeset=cs, authorship=entry, to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    cs = _approved_move(entry, target, maintainer)
     before = library_resolutions(folder)
     original = _snapshot(folder)
 
@@ -384,9 +384,7 @@ def test_unverified_page_a_name_cannot_reach_is_a_conflict(folder, maintainer):
     # "L. Padró" is one of lluis-padro's names: without an id it resolves to him.
     entry = Authorship.objects.get(item_id="W99-0603", explicit_id="lluis-padro")
     target = make_person(id="l-padro/unverified", first="L.", last="Padró")
-    cs = make_changeset()
-    make_move(changeset=cs, authorship=entry, to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    _approved_move(entry, target, maintainer)
     original = _snapshot(folder)
     result = services.changes_export(data_dir=folder)
     assert result.conflicts == [
