@@ -30,7 +30,41 @@ def read_blocks(path: Path | str) -> Iterator[dict]:
                 raise ValueError(f"{path}:{number}: not JSON ({e.msg})") from e
             if not isinstance(block, dict) or not isinstance(block.get("signatures"), list):
                 raise ValueError(f"{path}:{number}: a block needs a 'signatures' list")
+            problem = _signatures_problem(block["signatures"])
+            if problem:
+                raise ValueError(f"{path}:{number}: {problem}")
             yield block
+
+
+_TEXT_FIELDS = ("title", "abstract", "venue", "booktitle", "first", "last", "affiliation", "orcid")
+
+
+def _signatures_problem(signatures: list) -> str | None:
+    """What is wrong with a block's signatures for the service (the schema in the shared data's
+    README), or None."""
+    seen = set()
+    for k, sig in enumerate(signatures, 1):
+        if not isinstance(sig, dict) or sig.get("id") in (None, ""):
+            return f"signature {k} needs an 'id'"
+        sid = str(sig["id"])
+        if sid in seen:
+            return f"signature id {sid!r} occurs twice"
+        seen.add(sid)
+        for key in _TEXT_FIELDS:
+            if sig.get(key) is not None and not isinstance(sig[key], str):
+                return f"signature {sid!r}: {key!r} must be a string"
+        year = sig.get("year")
+        if year not in (None, "") and not (
+            (isinstance(year, int) and not isinstance(year, bool))
+            or (isinstance(year, str) and year.strip().isdigit())
+        ):
+            return f"signature {sid!r}: 'year' must be a year, not {year!r}"
+        coauthors = sig.get("coauthors")
+        if coauthors is not None and not (
+            isinstance(coauthors, list) and all(isinstance(c, str) for c in coauthors)
+        ):
+            return f"signature {sid!r}: 'coauthors' must be a list of names"
+    return None
 
 
 def write_blocks(path: Path | str, blocks: list[dict]) -> None:

@@ -78,6 +78,33 @@ def test_cluster_block_reports_bad_input_and_writes_nothing(model_path, tmp_path
         )
 
 
+@pytest.mark.parametrize(
+    "signatures, message",
+    [
+        ([{"title": "no id"}], "signature 1 needs an 'id'"),
+        ([{"id": "a"}, {"id": "a"}], "signature id 'a' occurs twice"),
+        ([{"id": "a", "year": "abc"}], "'year' must be a year, not 'abc'"),
+        ([{"id": "a", "coauthors": "Bob Smith"}], "'coauthors' must be a list of names"),
+        ([{"id": "a", "title": ["x"]}], "'title' must be a string"),
+    ],
+)
+def test_cluster_block_names_the_bad_signature(model_path, tmp_path, signatures, message):
+    good = make_block(25)
+    source, out = tmp_path / "blocks.jsonl", tmp_path / "out.jsonl"
+    write_blocks(source, [good, {"name": "Bad", "signatures": signatures}])
+    with pytest.raises(CommandError) as raised:
+        call_command("cluster_block", input=str(source), output=str(out), model=str(model_path))
+    assert str(raised.value).startswith(f"{source}:2: ")
+    assert message in str(raised.value)
+    assert not out.exists()
+    assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_signatures_in_the_dev_schema_are_accepted():
+    sig = {"id": 7, "year": "2011", "coauthors": [], "title": "T", "affiliation": None}
+    assert evaluation._signatures_problem([sig, dict(sig, id="8", year=2011)]) is None
+
+
 def test_evaluate_clustering_prints_scores_baseline_and_timing(model_path, tmp_path):
     blocks = [make_block(31), make_block(32, people=2)]
     blocks[1]["kind"] = "real"
