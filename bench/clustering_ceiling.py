@@ -200,6 +200,8 @@ def main() -> None:
 
     def line(label: str, pred: dict, kind: str | None = None) -> None:
         truth = {k: v for k, v in truth_of.items() if kind in (None, kind_of[k])}
+        if not truth:
+            return  # no blocks of that kind in the file
         p, r, f = bcubed(pred, truth, group=lambda key: key[0])
         print(f"{label:<44} P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
 
