@@ -56,7 +56,7 @@ def _signatures_problem(signatures: list) -> str | None:
         year = sig.get("year")
         if year not in (None, "") and not (
             (isinstance(year, int) and not isinstance(year, bool))
-            or (isinstance(year, str) and year.strip().isdigit())
+            or (isinstance(year, str) and year.strip().isdecimal())
         ):
             return f"signature {sid!r}: 'year' must be a year, not {year!r}"
         coauthors = sig.get("coauthors")
