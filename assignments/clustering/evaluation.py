@@ -36,7 +36,8 @@ def read_blocks(path: Path | str) -> Iterator[dict]:
             yield block
 
 
-_TEXT_FIELDS = ("title", "abstract", "venue", "booktitle", "first", "last", "affiliation", "orcid")
+# the text fields the service reads
+_TEXT_FIELDS = ("title", "abstract", "venue", "first", "last", "affiliation", "orcid")
 
 
 def _signatures_problem(signatures: list) -> str | None:
@@ -160,8 +161,9 @@ def ranking_accuracy(blocks: list[dict], model: ClusteringModel, *, seed: int = 
         truth = block.get("truth") or {}
         by_person: dict[str, list[dict]] = defaultdict(list)
         for s in block["signatures"]:
-            if s["id"] in truth:
-                by_person[truth[s["id"]]].append(s)
+            sid = str(s["id"])  # truth's keys are JSON strings; ids may be numbers
+            if sid in truth:
+                by_person[truth[sid]].append(s)
         if len(by_person) < 2:
             continue
         for person in sorted(by_person):

@@ -93,7 +93,7 @@ class PreparedBlock:
     title: sp.csr_matrix  # l2 tf-idf of the title alone
     topic: np.ndarray  # l2 block-local LSA of `text` (n x k), or n x 0
     coauth: sp.csr_matrix  # binary, exact coauthor names
-    coauth_w: np.ndarray  # weight per coauthor column: rare names count more
+    coauth_weighted: sp.csr_matrix  # `coauth` with rare coauthor names counting more
     coauth_i: sp.csr_matrix  # binary, "initial surname" keys
     n_coauth: np.ndarray
     year: np.ndarray
@@ -106,7 +106,6 @@ class PreparedBlock:
     last_count: np.ndarray
     has_abstract: np.ndarray
     coauthor_names: list[list[str]]
-    own_keys: list[str]
     adjacency: sp.csr_matrix  # 0/1: shares a coauthor with (or is) the other signature
     profile: sp.csr_matrix  # text of the signature and its coauthor-sharing neighbours
     coauth2: sp.csr_matrix  # coauthors of the signature and of its neighbours
@@ -197,7 +196,7 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
         title=title,
         topic=topic,
         coauth=coauth,
-        coauth_w=coauth_w,
+        coauth_weighted=coauth.multiply(coauth_w[None, :]).tocsr(),
         coauth_i=coauth_i,
         n_coauth=n_coauth,
         year=year,
@@ -210,7 +209,6 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
         last_count=np.array([stats.last_count(la) for la in lasts], dtype=np.float32),
         has_abstract=np.array([bool(s.get("abstract")) for s in sigs], dtype=np.float32),
         coauthor_names=printed_rows,
-        own_keys=own_keys,
         adjacency=adjacency,
         profile=profile,
         coauth2=coauth2,
@@ -269,7 +267,7 @@ def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     if m == 0:
         return x
     shared = _rowdot(p.coauth, i, j)
-    weighted = _rowdot(p.coauth.multiply(p.coauth_w[None, :]).tocsr(), i, j)
+    weighted = _rowdot(p.coauth_weighted, i, j)
     x[:, 0] = shared
     x[:, 1] = weighted
     union = p.n_coauth[i] + p.n_coauth[j] - shared

@@ -85,5 +85,7 @@ def load_model(path: Path | str | None = None) -> ClusteringModel:
             model = joblib.load(key)
             if getattr(model, "version", None) != FORMAT_VERSION:
                 raise ValueError(f"{path}: clustering model format is not {FORMAT_VERSION}")
+            if model.feature_names != FEATURE_NAMES:
+                raise ValueError(f"{path}: the model was trained on other features; retrain it")
             _cache[key] = model
     return model

@@ -289,11 +289,11 @@ def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
         return list(range(len(sigs)))
     mine = {nm.coauthor_keys(c)[0] for c in signature.get("coauthors") or ()}
     venue = signature.get("venue")
-    year = signature.get("year") or 0
+    year = int(signature.get("year") or 0)  # a year may come as text ("2011")
 
     def cheap(s: dict) -> tuple:
         shared = sum(1 for c in s.get("coauthors") or () if nm.coauthor_keys(c)[0] in mine)
-        gap = abs((s.get("year") or 0) - year)
+        gap = abs(int(s.get("year") or 0) - year)
         return (-shared, s.get("venue") != venue, gap)
 
     order = sorted(range(len(sigs)), key=lambda x: cheap(sigs[x]))
@@ -321,10 +321,11 @@ def rank_candidates(
     i = np.zeros_like(j)
     x = ft.pair_features(prep, i, j)
     prob = model.predict(x)
-    owner_arr = np.array(owner)
+    # owner is sorted: each candidate's rows are one run
+    bounds = np.searchsorted(np.array(owner), np.arange(len(candidates) + 1))
     scored = []
     for c_index in range(len(candidates)):
-        rows = np.flatnonzero(owner_arr == c_index)
+        rows = np.arange(bounds[c_index], bounds[c_index + 1])
         if len(rows) == 0:
             continue
         p = np.sort(prob[rows])[::-1]

@@ -154,6 +154,28 @@ def test_train_clustering_says_when_the_data_is_too_small(tmp_path):
         call_command("train_clustering", str(tmp_path / "missing"))
 
 
+def test_train_clustering_names_a_bad_blocks_file(tmp_path):
+    bad = tmp_path / "dev.jsonl"
+    bad.write_text('{"name": "x", "signatures": [{"title": "no id"}]}\n')
+    with pytest.raises(CommandError, match=f"{bad}:1: signature 1 needs an 'id'"):
+        call_command("train_clustering", str(tmp_path), exclude_blocks=[str(bad)])
+    with pytest.raises(CommandError, match=f"{bad}:1: signature 1 needs an 'id'"):
+        call_command("train_clustering", str(tmp_path), tune_on=str(bad))
+
+
+def test_ranking_accuracy_matches_numeric_ids_to_truth(tiny_model):
+    block = make_block(43, people=2, per_person=3)
+    numbered = {s["id"]: k for k, s in enumerate(block["signatures"], 100)}
+    renumbered = dict(
+        block,
+        signatures=[dict(s, id=numbered[s["id"]]) for s in block["signatures"]],
+        # as JSON gives them back: object keys are strings
+        truth={str(numbered[sid]): person for sid, person in block["truth"].items()},
+    )
+    report = evaluation.ranking_accuracy([renumbered], tiny_model)
+    assert report["held_out"] == evaluation.ranking_accuracy([block], tiny_model)["held_out"] == 2
+
+
 def test_evaluation_times_blocks_of_a_thousand_signatures_and_more(tiny_model):
     block = make_block(41, people=4, per_person=250)
     report = evaluation.evaluate([make_block(42), block], tiny_model)

@@ -51,3 +51,19 @@ def test_service_calls_run_blas_and_openmp_on_one_thread():
 
     threads = single_threaded(lambda: [pool["num_threads"] for pool in threadpool_info()])()
     assert threads and set(threads) == {1}
+
+
+def test_rank_takes_years_printed_as_text(tiny_model):
+    people, candidates = _candidates(random.Random(5))
+    as_text = [
+        dict(c, signatures=[dict(s, year=str(s["year"])) for s in c["signatures"]])
+        for c in candidates
+    ]
+    query = people[2][0]
+    ranked = clustering.rank_candidates(query, candidates, model=tiny_model)
+    ranked_text = clustering.rank_candidates(
+        dict(query, year=str(query["year"])), as_text, model=tiny_model
+    )
+    assert [(c.person_id, c.score) for c in ranked_text] == [
+        (c.person_id, c.score) for c in ranked
+    ]

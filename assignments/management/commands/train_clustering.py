@@ -60,10 +60,13 @@ class Command(BaseCommand):
         if options["verbosity"] > 1:
             logging.basicConfig(level=logging.INFO)
         output = Path(output or settings.CLUSTERING_MODEL_PATH)
-        exclude = []
-        for blocks in options["exclude_blocks"]:
-            exclude.extend(evaluation.read_blocks(blocks))
-        tune = list(evaluation.read_blocks(options["tune_on"])) if options["tune_on"] else None
+        try:
+            exclude = [
+                b for blocks in options["exclude_blocks"] for b in evaluation.read_blocks(blocks)
+            ]
+            tune = list(evaluation.read_blocks(options["tune_on"])) if options["tune_on"] else None
+        except ValueError as exc:  # the message names the file and line
+            raise CommandError(str(exc)) from exc
         try:
             with open_data_dir(path) as data_dir, warnings.catch_warnings():
                 # The library's maintainer warnings (schema version, name quirks) say nothing
