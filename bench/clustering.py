@@ -13,14 +13,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import ROOT
+from common import DEFAULT_BLOCKS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--blocks", default=str(ROOT.parent / "shared" / "data" / "dev-blocks.jsonl.gz")
-    )
+    parser.add_argument("--blocks", default=str(DEFAULT_BLOCKS))
     parser.add_argument("--model", default=None)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()

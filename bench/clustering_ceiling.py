@@ -27,18 +27,18 @@ import argparse
 from collections import defaultdict
 
 import numpy as np
-from common import ROOT, data_folder
+from common import DEFAULT_BLOCKS, data_folder
 
 
-def _components(prep, truth: list[str] | None) -> np.ndarray:
-    """Shared-coauthor components, through papers of one true person only when `truth` is given."""
+def _oracle_components(prep, truth: list[str]) -> np.ndarray:
+    """Shared-coauthor components (`prep.component`), joined only through papers of one true
+    person."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
     adj = prep.adjacency.tocoo()
-    keep = np.ones(len(adj.row), dtype=bool)
-    if truth is not None:
-        keep = np.array([truth[a] == truth[b] for a, b in zip(adj.row, adj.col, strict=True)])
+    person = np.unique(truth, return_inverse=True)[1]
+    keep = person[adj.row] == person[adj.col]
     graph = sp.csr_matrix(
         (np.ones(int(keep.sum())), (adj.row[keep], adj.col[keep])), shape=(prep.n, prep.n)
     )
@@ -90,13 +90,17 @@ def _component_pairs(prep, comp: np.ndarray, model) -> tuple[np.ndarray, list[tu
     size = np.asarray(members.sum(axis=1)).ravel()
     text = normalize(members @ prep.text, norm="l2")
     text_cos = (text @ text.T).toarray()
+    dated = prep.venue >= 0  # -1: no venue, which is not a venue shared
     venues = sp.csr_matrix(
-        (np.ones(n), (comp, np.maximum(prep.venue, 0))), shape=(k, int(prep.venue.max()) + 1)
+        (np.ones(int(dated.sum())), (comp[dated], prep.venue[dated])),
+        shape=(k, int(prep.venue.max()) + 1 if dated.any() else 1),
     )
     venues = normalize(venues, norm="l2")
     venue_cos = (venues @ venues.T).toarray()
-    low = np.array([np.nanmin(prep.year[comp == c]) for c in range(k)])
-    high = np.array([np.nanmax(prep.year[comp == c]) for c in range(k)])
+    low, high = np.full(k, np.inf), np.full(k, -np.inf)
+    np.fmin.at(low, comp, prep.year)
+    np.fmax.at(high, comp, prep.year)
+    low[~np.isfinite(low)], high[~np.isfinite(high)] = np.nan, np.nan
 
     a, b = comp[i], comp[j]
     apart = a != b
@@ -107,32 +111,27 @@ def _component_pairs(prep, comp: np.ndarray, model) -> tuple[np.ndarray, list[tu
     np.add.at(total, (lo, hi), p)
     np.add.at(count, (lo, hi), 1)
 
-    rows, pairs = [], []
-    for x in range(k):
-        for y in range(x + 1, k):
-            gap = max(low[y] - high[x], low[x] - high[y], 0.0)
-            rows.append(
-                [
-                    best[x, y],
-                    total[x, y] / max(count[x, y], 1),
-                    text_cos[x, y],
-                    venue_cos[x, y],
-                    gap,
-                    min(size[x], size[y]),
-                    max(size[x], size[y]),
-                    n,
-                    k,
-                ]
-            )
-            pairs.append((x, y))
-    return np.array(rows, dtype=np.float64).reshape(-1, 9), pairs
+    x, y = linkage.all_pairs(k)
+    gap = np.maximum(np.maximum(low[y] - high[x], low[x] - high[y]), 0.0)
+    rows = np.column_stack(
+        [
+            best[x, y],
+            total[x, y] / np.maximum(count[x, y], 1),
+            text_cos[x, y],
+            venue_cos[x, y],
+            gap,
+            np.minimum(size[x], size[y]),
+            np.maximum(size[x], size[y]),
+            np.full(len(x), n),
+            np.full(len(x), k),
+        ]
+    )
+    return rows, list(zip(x.tolist(), y.tolist(), strict=True))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--blocks", default=str(ROOT.parent / "shared" / "data" / "dev-blocks.jsonl.gz")
-    )
+    parser.add_argument("--blocks", default=str(DEFAULT_BLOCKS))
     parser.add_argument("--model", default=None)
     parser.add_argument("--data", default=None, help="Anthology data, for the whole-graph bound")
     args = parser.parse_args()
@@ -150,23 +149,26 @@ def main() -> None:
     blocks = list(evaluation.read_blocks(args.blocks))
 
     graph = _coauthor_graph(args.data) if args.data else None
-    plain, oracle, through, truth_of, kind_of = {}, [], {}, {}, {}
+    # signature key (block, id) -> label, for B-cubed
+    truth_of, kind_of, plain, oracle, through = {}, {}, {}, {}, {}
+    components = []  # (block, keys, oracle components) for merging
     rows, labels, groups, where = [], [], [], []
     for b_index, block in enumerate(blocks):
-        sigs = [s for s in block["signatures"] if s["id"] in (block.get("truth") or {})]
+        truth_ids = block.get("truth") or {}
+        sigs = [s for s in block["signatures"] if str(s["id"]) in truth_ids]
         if not sigs:
             continue
-        truth = [block["truth"][s["id"]] for s in sigs]
+        keys = [(b_index, str(s["id"])) for s in sigs]
+        truth = [truth_ids[sid] for _, sid in keys]
         prep = ft.prepare(sigs, model)
-        for s, person, c in zip(sigs, truth, _components(prep, None), strict=True):
-            truth_of[(b_index, s["id"])] = person
-            kind_of[(b_index, s["id"])] = block.get("kind", "unknown")
-            plain[(b_index, s["id"])] = int(c)
+        comp = _oracle_components(prep, truth)
+        for key, person, c, o in zip(keys, truth, prep.component, comp, strict=True):
+            truth_of[key], kind_of[key] = person, block.get("kind", "unknown")
+            plain[key], oracle[key] = int(c), int(o)
         if graph is not None:
-            for s, c in zip(sigs, _linked_through(sigs, truth, graph).tolist(), strict=True):
-                through[(b_index, s["id"])] = c
-        comp = _components(prep, truth)
-        oracle.append((b_index, [s["id"] for s in sigs], comp))
+            linked = _linked_through(sigs, truth, graph).tolist()
+            through.update(zip(keys, linked, strict=True))
+        components.append((b_index, keys, comp))
         if comp.max() == 0:
             continue
         x, pairs = _component_pairs(prep, comp, model)
@@ -176,6 +178,8 @@ def main() -> None:
         groups.extend([b_index] * len(pairs))
         where.extend((b_index, a, b) for a, b in pairs)
 
+    if not rows:
+        raise SystemExit("no block splits into two or more oracle components: nothing to merge")
     x, y, groups = np.vstack(rows), np.array(labels), np.array(groups)
     scores = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=5).split(x, y, groups):
@@ -190,12 +194,11 @@ def main() -> None:
             if score > threshold:
                 joins[b_index].append((a, b))
         pred = {}
-        for b_index, ids, comp in oracle:
+        for b_index, keys, comp in components:
             uf = linkage.UnionFind(int(comp.max()) + 1)
             for a, b in joins[b_index]:
                 uf.union(a, b)
-            for sid, c in zip(ids, comp.tolist(), strict=True):
-                pred[(b_index, sid)] = uf.find(c)
+            pred.update((key, uf.find(c)) for key, c in zip(keys, comp.tolist(), strict=True))
         return pred
 
     def line(label: str, pred: dict, kind: str | None = None) -> None:
@@ -208,8 +211,8 @@ def main() -> None:
     print(f"{len(truth_of)} labelled signatures in {len(blocks)} blocks")
     line("1. shared-coauthor components (no model)", plain)
     line("   the same, kind real only", plain, "real")
-    line("2. oracle start (coauthors within a person)", merged(2.0))
-    line("   the same, kind real only", merged(2.0), "real")
+    line("2. oracle start (coauthors within a person)", oracle)
+    line("   the same, kind real only", oracle, "real")
     if graph is not None:
         line("   through the whole Anthology's coauthors", through)
         line("   the same, kind real only", through, "real")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "acl-anthology-2025-05.tar.xz"
+DEFAULT_BLOCKS = ROOT.parent / "shared" / "data" / "dev-blocks.jsonl.gz"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
 
