@@ -21,11 +21,7 @@ def test_written_blocks_read_back_without_training_bookkeeping(tmp_path):
     assert [s["id"] for s in back["signatures"]] == [s["id"] for s in block["signatures"]]
 
 
-def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
-    blocks = [make_block(21), make_block(22, people=2), make_block(23, people=1)]
-    blocks[1]["name"] = "Second Name"
-    source, out = tmp_path / "blocks.jsonl.gz", tmp_path / "out.jsonl"
-    write_blocks(source, blocks)
+def _cluster_block(source: Path, out: Path, model_path: Path) -> None:
     call_command(
         "cluster_block",
         input=str(source),
@@ -33,6 +29,14 @@ def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
         model=str(model_path),
         stdout=StringIO(),
     )
+
+
+def test_cluster_block_writes_one_line_per_block_in_order(model_path, tmp_path):
+    blocks = [make_block(21), make_block(22, people=2), make_block(23, people=1)]
+    blocks[1]["name"] = "Second Name"
+    source, out = tmp_path / "blocks.jsonl.gz", tmp_path / "out.jsonl"
+    write_blocks(source, blocks)
+    _cluster_block(source, out, model_path)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["name"] for line in lines] == ["Wei Wang", "Second Name", "Wei Wang"]
     assert all(set(line) == {"name", "clusters"} for line in lines)
@@ -52,13 +56,7 @@ def test_cluster_block_ignores_truth(model_path, tmp_path):
     outs = []
     for src in (source, source_lying):
         out = tmp_path / (src.stem + ".out")
-        call_command(
-            "cluster_block",
-            input=str(src),
-            output=str(out),
-            model=str(model_path),
-            stdout=StringIO(),
-        )
+        _cluster_block(src, out, model_path)
         outs.append(out.read_text())
     assert outs[0] == outs[1]
 
@@ -67,15 +65,10 @@ def test_cluster_block_reports_bad_input_and_writes_nothing(model_path, tmp_path
     source, out = tmp_path / "bad.jsonl", tmp_path / "out.jsonl"
     source.write_text('{"name": "x", "signatures": []}\nnot json\n')
     with pytest.raises(CommandError, match="bad.jsonl:2"):
-        call_command("cluster_block", input=str(source), output=str(out), model=str(model_path))
+        _cluster_block(source, out, model_path)
     assert not out.exists()
     with pytest.raises(CommandError, match="no such file"):
-        call_command(
-            "cluster_block",
-            input=str(tmp_path / "missing.jsonl"),
-            output=str(out),
-            model=str(model_path),
-        )
+        _cluster_block(tmp_path / "missing.jsonl", out, model_path)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +86,7 @@ def test_cluster_block_names_the_bad_signature(model_path, tmp_path, signatures,
     source, out = tmp_path / "blocks.jsonl", tmp_path / "out.jsonl"
     write_blocks(source, [good, {"name": "Bad", "signatures": signatures}])
     with pytest.raises(CommandError) as raised:
-        call_command("cluster_block", input=str(source), output=str(out), model=str(model_path))
+        _cluster_block(source, out, model_path)
     assert str(raised.value).startswith(f"{source}:2: ")
     assert message in str(raised.value)
     assert not out.exists()
@@ -145,10 +138,9 @@ def test_evaluate_clustering_at_another_threshold(model_path, tmp_path):
     assert report["overall"]["recall"] < 0.5
 
 
-def test_train_clustering_says_when_the_data_is_too_small(tmp_path):
-    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "data"
+def test_train_clustering_says_when_the_data_is_too_small(fixture_data_dir, tmp_path):
     with pytest.raises(CommandError, match="too little data to build training blocks"):
-        call_command("train_clustering", str(fixtures), output=str(tmp_path / "m.joblib"))
+        call_command("train_clustering", str(fixture_data_dir), output=str(tmp_path / "m.joblib"))
     assert not (tmp_path / "m.joblib").exists()
     with pytest.raises(CommandError, match="no such file or folder"):
         call_command("train_clustering", str(tmp_path / "missing"))

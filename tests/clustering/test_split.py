@@ -85,7 +85,7 @@ def test_must_and_cannot_link_are_never_violated(tiny_model):
     block = make_block(12, people=3, per_person=6)
     ids = [s["id"] for s in block["signatures"]]
     rng = random.Random(0)
-    for trial in range(15):
+    for _ in range(15):
         shuffled = ids[:]
         rng.shuffle(shuffled)
         # must-links inside a random set, cannot-links between two disjoint random sets
@@ -96,7 +96,6 @@ def test_must_and_cannot_link_are_never_violated(tiny_model):
             block["signatures"], model=tiny_model, must_link=must, cannot_link=cannot
         )
         _assert_respected(result, must, cannot)
-        del trial
 
 
 def test_cannot_link_splits_even_the_same_person(tiny_model):
