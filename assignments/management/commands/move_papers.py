@@ -100,10 +100,10 @@ def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeS
                 f"{user.username} has a draft change set ({changeset.pk}) with moves in "
                 "progress: submit or empty it in the web app first."
             )
-        new_person = None
         if new_name is not None:
-            new_person = services.newperson_create(
+            services.moves_add_to_new_person(
                 changeset=changeset,
+                authorships=entries,
                 first_name=new_name[0],
                 last_name=new_name[1],
                 orcid=opts["orcid"],
@@ -111,13 +111,12 @@ def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeS
                 comment=opts["comment"],
                 person_id=opts["to_id"],
             )
-        to_person = None if new_person else Person.objects.get(id=opts["to_id"])
-        services.moves_add(
-            changeset=changeset,
-            authorships=entries,
-            to_person=to_person,
-            to_new_person=new_person,
-        )
+        else:
+            services.moves_add(
+                changeset=changeset,
+                authorships=entries,
+                to_person=Person.objects.get(id=opts["to_id"]),
+            )
         if opts["note"]:
             changeset = services.changeset_update_note(changeset=changeset, note=opts["note"])
         return services.changeset_submit(changeset=changeset, user=user)
