@@ -4,7 +4,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assignments.models import Move, NewPerson, Suggestion
-from papers import services as papers_services
 from papers.models import Authorship, Person
 from tests.browser.conftest import login
 from tests.factories import make_user
@@ -18,10 +17,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def peiyu(fixture_data_dir):
+def peiyu(imported):
     """The real 'Peiyu Liu' page from fixtures/, with a stored split: the papers written with
     Wayne Xin Zhao (the Renmin University person) and the rest."""
-    papers_services.anthology_import(path=fixture_data_dir)
     person = Person.objects.get(pk="peiyu-liu/unverified")
     entries = list(person.authorships.order_by("item_id"))
     with_zhao = set(

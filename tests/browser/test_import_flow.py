@@ -55,7 +55,6 @@ def test_admin_uploads_the_fixture_archive_and_watches_it_finish(
     expect(page.locator("#progress progress")).to_have_attribute("value", "100", timeout=60_000)
     expect(page.locator("#progress")).to_contain_text("succeeded")
     expect(page.locator("#progress .summary")).to_contain_text("papers: 99 added")
-    page.screenshot(path=str(tmp_path / "import.png"), full_page=True)
     worker.join(timeout=30)
 
     page.goto(f"{live_server.url}/imports/")
