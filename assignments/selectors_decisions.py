@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from assignments.models import ChangeSet, Move
 
@@ -40,20 +40,14 @@ def _latest_by_authorship(moves) -> dict[int, Move]:
     return latest
 
 
-def decisions_for_person_ids(
-    person_ids: Iterable[str],
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(must_link_pairs, cannot_link_pairs) of authorship ids, for entries now on these persons
-    or moved away from them by applied moves.
+def decision_pairs(moves: Iterable[Move]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(must_link_pairs, cannot_link_pairs) of authorship ids from moves in force, oldest first
+    (of several moves of one entry the latest counts).
 
     must-link: two entries moved to the same person. cannot-link: two entries that applied moves
     sent to different persons, and an entry moved away from a person with an entry moved to it.
     """
-    ids = set(person_ids)
-    moves = _moves_in_force().filter(authorship__isnull=False)
-    latest = _latest_by_authorship(
-        moves.filter(Q(authorship__person_id__in=ids) | Q(from_person_id__in=ids))
-    )
+    latest = _latest_by_authorship(moves)
     by_target: dict[str, list[int]] = defaultdict(list)
     away_from: dict[str, list[int]] = defaultdict(list)
     for aid, m in latest.items():
@@ -75,17 +69,57 @@ def decisions_for_person_ids(
     return must, sorted(cannot)
 
 
+def decisions_for_person_ids(
+    person_ids: Iterable[str],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """`decision_pairs` for entries now on these persons or moved away from them by applied
+    moves."""
+    ids = set(person_ids)
+    moves = _moves_in_force().filter(authorship__isnull=False)
+    return decision_pairs(
+        moves.filter(Q(authorship__person_id__in=ids) | Q(from_person_id__in=ids))
+    )
+
+
+def _as_signature_pairs(
+    pairs: tuple[list[tuple[int, int]], list[tuple[int, int]]], authorship_ids: Iterable[int]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    ids = set(authorship_ids)
+    must, cannot = pairs
+    return (
+        [(str(a), str(b)) for a, b in must if a in ids and b in ids],
+        [(str(a), str(b)) for a, b in cannot if a in ids and b in ids],
+    )
+
+
 def constraints_for_signatures(
     person_id: str, authorship_ids: Iterable[int]
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """`split_block(must_link=..., cannot_link=...)` for a page's entries: the decisions about
     this person, restricted to the given entries, as signature ids (str(authorship.id))."""
-    ids = set(authorship_ids)
-    must, cannot = decisions_for_person_ids([person_id])
-    return (
-        [(str(a), str(b)) for a, b in must if a in ids and b in ids],
-        [(str(a), str(b)) for a, b in cannot if a in ids and b in ids],
+    return _as_signature_pairs(decisions_for_person_ids([person_id]), authorship_ids)
+
+
+def constraints_for_pages(
+    pages: dict[str, list[int]],
+) -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """`constraints_for_signatures` for many pages (person id -> authorship ids) in one query:
+    the moves in force are read once and grouped per page here. Pages without decisions are
+    left out."""
+    moves_of: dict[str, list[Move]] = defaultdict(list)
+    moves = (
+        _moves_in_force()
+        .filter(authorship__isnull=False)
+        .annotate(entry_person_id=F("authorship__person_id"))
     )
+    for m in moves:  # oldest first, kept so in each page's list
+        for person_id in {m.entry_person_id, m.from_person_id}:
+            if person_id in pages:
+                moves_of[person_id].append(m)
+    return {
+        person_id: _as_signature_pairs(decision_pairs(page_moves), pages[person_id])
+        for person_id, page_moves in moves_of.items()
+    }
 
 
 # -- audit: who moved what, when, why ---------------------------------------------------------

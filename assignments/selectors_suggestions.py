@@ -1,8 +1,8 @@
 """Reads for `refresh_suggestions`: every person page as a block of clustering signatures.
 
 A handful of queries in total, whatever the number of persons: authorships, papers, volumes and
-applied moves are each read once, in bulk, and grouped in memory; pages holding entries that
-reviewers moved read their decisions (assignments.selectors_decisions) one query each.
+reviewers' decisions (assignments.selectors_decisions) are each read once, in bulk, and grouped
+in memory.
 """
 
 from collections import defaultdict
@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assignments import selectors_decisions
-from assignments.models import Move
 from assignments.selectors import signature
 from papers.models import Authorship, Paper, Volume
 
@@ -107,21 +106,13 @@ def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) 
                 orcid=orcid,
             )
         )
-    # Reviewers' applied decisions, as constraints on the pages that hold moved entries: one
-    # query for which entries moved, one per such page for its decisions.
-    moved = set(
-        Move.objects.filter(status=Move.Status.APPLIED, authorship__isnull=False).values_list(
-            "authorship_id", flat=True
-        )
+    # Reviewers' applied decisions, as constraints on the pages that hold moved entries: the
+    # moves in force are read once, whatever the number of such pages.
+    constraints = selectors_decisions.constraints_for_pages(
+        {person_id: [int(s["id"]) for s in sigs] for person_id, sigs in by_person.items()}
     )
     blocks = []
     for person_id in sorted(by_person):
-        sigs = by_person[person_id]
-        ids = [int(s["id"]) for s in sigs]
-        must, cannot = (
-            selectors_decisions.constraints_for_signatures(person_id, ids)
-            if moved.intersection(ids)
-            else ([], [])
-        )
-        blocks.append(PageBlock(person_id, sigs, must, cannot))
+        must, cannot = constraints.get(person_id, ([], []))
+        blocks.append(PageBlock(person_id, by_person[person_id], must, cannot))
     return blocks

@@ -40,6 +40,42 @@ def test_page_blocks_query_count_does_not_grow(django_assert_max_num_queries):
     assert sig["coauthors"] and sig["first"] == "Wei" and sig["title"]
 
 
+def _move_two_here(person):
+    """Apply a reviewer's move of two of PERSON's entries onto PERSON, from another page."""
+    entries = list(person.authorships.order_by("id")[:2])
+    source = make_person(first="Other", last="Source")
+    changeset = make_changeset(status=ChangeSet.Status.APPLIED)
+    for entry in entries:
+        make_move(
+            changeset=changeset,
+            authorship=entry,
+            from_person_id=source.id,
+            to_person=person,
+            status=Move.Status.APPLIED,
+        )
+    return entries
+
+
+@pytest.mark.django_db
+def test_page_blocks_reads_decisions_once_whatever_the_pages_with_moves(
+    django_assert_max_num_queries,
+):
+    first = make_person(first="Wei", last="Wang")
+    _page_with_two_people(first, n=2)
+    moved = _move_two_here(first)
+    with django_assert_max_num_queries(4) as one_page:
+        blocks = selectors_suggestions.page_blocks(person_ids=[first.id])
+    assert blocks[0].must_link == [(str(moved[0].id), str(moved[1].id))]
+    for k in range(3):
+        person = make_person(first="Li", last=f"Zhang{k}")
+        _page_with_two_people(person, n=2)
+        _move_two_here(person)
+    with django_assert_max_num_queries(4) as four_pages:
+        blocks = selectors_suggestions.page_blocks()
+    assert sum(1 for b in blocks if b.must_link) == 4
+    assert len(four_pages.captured_queries) == len(one_page.captured_queries)
+
+
 @pytest.mark.django_db
 def test_refresh_suggestions_stores_splits_for_pages_with_two_items(model_path):
     person = make_person(first="Wei", last="Wang")
