@@ -124,8 +124,7 @@ def changeset_approve(
         locked.reviewed_by = user
         locked.reviewed_at = timezone.now()
         locked.review_comment = comment
-        locked.save(update_fields=["reviewed_by", "reviewed_at", "review_comment", "updated_at"])
-        _apply(locked)
+        _apply(locked)  # saves the change set, review fields included
     _sync(changeset, locked)
     return changeset
 
@@ -331,11 +330,14 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
             raise ValidationError(
                 f"Nothing to revert: every entry of change set {locked.pk} is back or gone."
             )
+        note = f"Revert of change set {locked.pk}"
+        if touched:
+            note += " (entries changed since it was applied: review before applying)"
         now = timezone.now()
         revert = ChangeSet.objects.create(
             created_by=user,
             reverts=locked,
-            note=f"Revert of change set {locked.pk}",
+            note=note,
             status=ChangeSet.Status.SUBMITTED,
             submitted_at=now,
         )
@@ -353,11 +355,8 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
             for m, current_person in undo
         )
         if touched:
-            revert.note += " (entries changed since it was applied: review before applying)"
-            revert.save(update_fields=["note"])
             return revert
         revert.reviewed_by = user
         revert.reviewed_at = now
-        revert.save(update_fields=["reviewed_by", "reviewed_at"])
-        _apply(revert)
+        _apply(revert)  # saves the change set, review fields included
     return revert
