@@ -216,4 +216,5 @@ class Preview(models.Model):
 
 
 def preview_schema(name: str) -> str:
-    return "preview_" + name.replace("-", "_")
+    # Lower-cased as PostgreSQL folds the unquoted name: catalog lookups must use the same text.
+    return "preview_" + name.lower().replace("-", "_")

@@ -551,6 +551,14 @@ def _preview_name_check(name: str) -> None:
         raise AnthologyDataError(f"preview name {name!r}: at most 40 characters")
     if Preview.objects.filter(name=name).exists():
         raise AnthologyDataError(f"preview name {name!r} is taken; discard it or pick another")
+    schema = preview_schema(name)
+    # "A-b", "a-b" and "a_b" share one schema.
+    for other in Preview.objects.values_list("name", flat=True):
+        if preview_schema(other) == schema:
+            raise AnthologyDataError(
+                f"preview name {name!r} is too like preview {other!r} (the same once lower-cased,"
+                " with - read as _); pick another"
+            )
 
 
 def _write_preview(

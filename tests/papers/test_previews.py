@@ -211,3 +211,27 @@ def test_a_target_that_exists_only_in_the_preview_is_refused_clearly(client, pre
     assert response.status_code == 200
     assert b"exist only in this preview" in response.content
     assert not Move.objects.exists()
+
+
+def test_a_preview_name_with_capitals_gets_its_schema_and_its_own_id_range(preview_data):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="PR-Caps")
+    preview = Preview.objects.get(name="PR-Caps")
+
+    with connection.cursor() as cursor:
+        # New rows of the preview take ids far above those the current data may use next.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('preview_pr_caps.papers_authorship', 'id'))"
+        )
+        assert cursor.fetchone()[0] > 1_000_000_000
+    assert preview.schema == "preview_pr_caps"
+
+
+def test_a_preview_name_that_shares_a_schema_with_another_is_refused(preview_data):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-a")
+
+    for name in ("pr_a", "PR-A"):
+        with pytest.raises(services.AnthologyDataError, match="too like preview 'pr-a'"):
+            services.anthology_import(path=data_dir, preview_name=name)
+    assert list(Preview.objects.values_list("name", flat=True)) == ["pr-a"]
