@@ -135,15 +135,25 @@ def evidence_display(evidence: dict) -> list[tuple[str, str]]:
     return shown
 
 
+def suggestion_cluster(*, signature_ids: Sequence[str], confidence: float, evidence: dict) -> dict:
+    """One cluster of a clustering result as `Suggestion.clusters` stores it and
+    `_groups_from_clusters` reads it: "signatures" as the clustering names them, "authorships"
+    as ints."""
+    return {
+        "signatures": list(signature_ids),
+        "authorships": [int(s) for s in signature_ids],
+        "confidence": confidence,
+        "evidence": evidence,
+    }
+
+
 def _groups_from_clusters(
     clusters: Sequence[dict], on_page: set[int], separations: Sequence[dict] = ()
 ) -> tuple[list[Group], list[str]]:
     """Groups biggest first, numbered from 1, and why neighbouring groups were kept apart."""
     groups: list[tuple[int, Group]] = []
     for index, cluster in enumerate(clusters):
-        # "authorships" in stored suggestions; the clustering's own to_dict() says "signatures"
-        members = cluster.get("authorships") or cluster.get("signatures") or []
-        ids = [int(i) for i in members if int(i) in on_page]
+        ids = [int(i) for i in cluster.get("authorships") or () if int(i) in on_page]
         if not ids:
             continue
         groups.append(
@@ -275,11 +285,9 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
         logger.exception("split_block failed for %s", person.pk)
         return SuggestedSplit(message="The clustering service failed on this page; see the log.")
     clusters = [
-        {
-            "authorships": [int(i) for i in c.signature_ids],
-            "confidence": c.confidence,
-            "evidence": c.evidence,
-        }
+        suggestion_cluster(
+            signature_ids=c.signature_ids, confidence=c.confidence, evidence=c.evidence
+        )
         for c in result.clusters
     ]
     groups, separations = _groups_from_clusters(

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 
-from assignments import clustering, selectors_suggestions
+from assignments import clustering, selectors, selectors_suggestions
 from assignments.models import Suggestion
 
 _MODEL = None  # set in the parent before forking, shared copy-on-write by the workers
@@ -25,18 +25,6 @@ def _split(block: selectors_suggestions.PageBlock) -> tuple[str, dict | None, st
         # Contradictory reviewer decisions: keep going, report the page.
         return block.person_id, None, str(e)
     return block.person_id, result.to_dict(), ""
-
-
-def suggestion_clusters(result: dict) -> list[dict]:
-    return [
-        {
-            "signatures": c["signatures"],
-            "authorships": [int(s) for s in c["signatures"]],
-            "confidence": c["confidence"],
-            "evidence": c["evidence"],
-        }
-        for c in result["clusters"]
-    ]
 
 
 class Command(BaseCommand):
@@ -99,7 +87,14 @@ class Command(BaseCommand):
                 person_id=person_id,
                 estimated_people=r["estimated_people"],
                 mixed_score=r["mixed_score"],
-                clusters=suggestion_clusters(r),
+                clusters=[
+                    selectors.suggestion_cluster(
+                        signature_ids=c["signatures"],
+                        confidence=c["confidence"],
+                        evidence=c["evidence"],
+                    )
+                    for c in r["clusters"]
+                ],
                 item_count=sizes[person_id],
             )
             for person_id, r in results.items()
