@@ -567,6 +567,11 @@ def _write_preview(
     """Copy the current data into a schema of its own and merge the snapshot into the copy."""
     schema = preview_schema(name)
     with transaction.atomic(), connection.cursor() as cursor:
+        # The lock _write_snapshot takes. Under READ COMMITTED each INSERT ... SELECT below sees
+        # its own moment: an import or an applied change set committing between two of them
+        # would leave the copies disagreeing. Both write papers_authorship, so while this lock
+        # is held they wait, and the six copies see one moment.
+        cursor.execute("LOCK TABLE papers_authorship IN SHARE ROW EXCLUSIVE MODE")
         if progress:
             progress("write", 0, 1)
         cursor.execute(f"CREATE SCHEMA {schema}")
