@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from assignments import selectors_suggestions
+from assignments import clustering, selectors_suggestions
 from assignments.models import ChangeSet, Move, Suggestion
 from tests.clustering.conftest import TOPICS
 from tests.factories import (
@@ -124,3 +124,31 @@ def test_refresh_suggestions_honours_applied_moves(model_path):
     clusters = Suggestion.objects.get(person=person).clusters
     home = [c for c in clusters if str(entries[0].id) in c["signatures"]]
     assert str(entries[1].id) in home[0]["signatures"]
+
+
+@pytest.mark.django_db
+def test_refresh_suggestions_keeps_the_last_suggestion_of_a_skipped_page(model_path, monkeypatch):
+    person = make_person(first="Wei", last="Wang")
+    _page_with_two_people(person)
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
+    )
+    before = Suggestion.objects.get(person=person)
+
+    def contradiction(*args, **kwargs):
+        raise clustering.ConstraintError("signatures 1 and 2 are both must-link and cannot-link")
+
+    monkeypatch.setattr(clustering, "split_block", contradiction)
+    err = StringIO()
+    for only in ([person.id], None):
+        call_command(
+            "refresh_suggestions",
+            model=str(model_path),
+            jobs=1,
+            person=only,
+            stdout=StringIO(),
+            stderr=err,
+        )
+        after = Suggestion.objects.get(person=person)
+        assert (after.clusters, after.computed_at) == (before.clusters, before.computed_at)
+    assert f"{person.id}: skipped" in err.getvalue()

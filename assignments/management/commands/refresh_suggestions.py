@@ -100,8 +100,9 @@ class Command(BaseCommand):
             for person_id, r in results.items()
         ]
         with transaction.atomic():
-            # pages that no longer qualify (fewer than 2 entries, or gone) lose their suggestion
-            stale = Suggestion.objects.exclude(person_id__in=list(results))
+            # Pages that no longer qualify (fewer than 2 entries, or gone) lose their suggestion;
+            # a page skipped this time (contradictory decisions) keeps its last one.
+            stale = Suggestion.objects.exclude(person_id__in=list(sizes))
             if only is not None:
                 stale = stale.filter(person_id__in=only)
             stale.delete()
