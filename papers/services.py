@@ -442,7 +442,6 @@ def persons_refresh_stats(*, person_ids: Iterable[str] | None = None) -> None:
 def anthology_import(
     *,
     path: str | Path,
-    user: AbstractBaseUser | None = None,
     progress: ProgressCallback | None = None,
     run: ImportRun | None = None,
     preview_name: str = "",
@@ -457,7 +456,7 @@ def anthology_import(
     """
     source = str(path)
     if run is None:
-        run = ImportRun.objects.create(source=source, started_by=user, preview_name=preview_name)
+        run = ImportRun.objects.create(source=source, preview_name=preview_name)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
     try:
         if preview_name:
@@ -656,12 +655,11 @@ def _preview_effect(cursor, schema: str) -> dict:
         WHERE c.person_id <> s.person_id
         ORDER BY s.item_id, s.role, s.position""",
     )
-    current_ids = {row["id"] for row in removed}
     added_ids = {row["id"] for row in added}
     gained: dict[str, list[dict]] = {}
     for entry in moved:
         # A page that existed before and now receives an entry from another person.
-        if entry["after"] not in added_ids and entry["after"] not in current_ids:
+        if entry["after"] not in added_ids:
             gained.setdefault(entry["after"], []).append(entry)
     return {
         "counts": {
@@ -676,7 +674,6 @@ def _preview_effect(cursor, schema: str) -> dict:
         "persons_removed": removed[:limit],
         "persons_renamed": renamed[:limit],
         "entries_changed": moved[:limit],
-        "new_unverified": [r for r in added if r["id"].endswith("/unverified")][:limit],
         "pages_gaining": [
             {"person": pid, "entries": entries} for pid, entries in sorted(gained.items())
         ][:limit],
