@@ -138,7 +138,8 @@ class Suggestion(models.Model):
     estimated_people = models.FloatField(default=1.0)
     # probability that the page mixes more than one person, for the "most likely mixed" queue
     mixed_score = models.FloatField(default=0.0, db_index=True)
-    # [{"authorships": [ids], "confidence": float, "evidence": {...}}, ...]
+    # [{"authorships": [ids], "confidence": float, "evidence": {...}, "separations"?: [...]}, ...]
+    # (selectors.suggestion_clusters)
     clusters = models.JSONField(default=list)
     item_count = models.PositiveIntegerField(default=0)
 

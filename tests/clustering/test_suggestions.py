@@ -3,8 +3,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from assignments import clustering, selectors_suggestions
+from assignments import clustering, selectors, selectors_suggestions
 from assignments.models import ChangeSet, Move, Suggestion
+from papers.selectors import person_entries
 from tests.clustering.conftest import TOPICS
 from tests.factories import (
     make_changeset,
@@ -152,3 +153,15 @@ def test_refresh_suggestions_keeps_the_last_suggestion_of_a_skipped_page(model_p
         after = Suggestion.objects.get(person=person)
         assert (after.clusters, after.computed_at) == (before.clusters, before.computed_at)
     assert f"{person.id}: skipped" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_stored_suggestion_says_why_groups_were_kept_apart(model_path):
+    person = make_person(first="Wei", last="Wang")
+    _page_with_two_people(person)
+    call_command(
+        "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
+    )
+    split = selectors.stored_split(person, person_entries(person))
+    assert split.mixed
+    assert split.separations and all(s.startswith("Groups ") for s in split.separations)

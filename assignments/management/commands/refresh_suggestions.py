@@ -87,14 +87,17 @@ class Command(BaseCommand):
                 person_id=person_id,
                 estimated_people=r["estimated_people"],
                 mixed_score=r["mixed_score"],
-                clusters=[
-                    selectors.suggestion_cluster(
-                        signature_ids=c["signatures"],
-                        confidence=c["confidence"],
-                        evidence=c["evidence"],
-                    )
-                    for c in r["clusters"]
-                ],
+                clusters=selectors.suggestion_clusters(
+                    [
+                        selectors.suggestion_cluster(
+                            signature_ids=c["signatures"],
+                            confidence=c["confidence"],
+                            evidence=c["evidence"],
+                        )
+                        for c in r["clusters"]
+                    ],
+                    r["separations"],
+                ),
                 item_count=sizes[person_id],
             )
             for person_id, r in results.items()
