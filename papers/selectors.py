@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
@@ -18,9 +19,12 @@ def people_prefix(preview_name: str | None = None) -> str:
     return f"/previews/{preview_name}/people/" if preview_name else "/people/"
 
 
-def person_url(person_id: str, preview_name: str | None = None) -> str:
-    """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/)."""
-    return f"{people_prefix(preview_name)}{person_id}/"
+def person_url(person_id: str, preview_name: str | None = None, *, page: str = "person") -> str:
+    """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/);
+    `page="person_suggestion"` for the page's suggested split."""
+    if preview_name:
+        return reverse(f"preview:{page}", kwargs={"preview": preview_name, "person_id": person_id})
+    return reverse(f"papers:{page}", kwargs={"person_id": person_id})
 
 
 @dataclass

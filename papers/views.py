@@ -87,7 +87,8 @@ def person_page_context(
         entry.pending_move = pending.get(entry.pk)
         entry.group = group_of.get(entry.pk) if split.mixed else None
     preview = getattr(request, "preview", None)
-    page_url = selectors.person_url(person.pk, preview.name if preview else None)
+    preview_name = preview.name if preview else None
+    page_url = selectors.person_url(person.pk, preview_name)
     # On a preview's page a proposal names the preview's resolution (from_person_id): it applies
     # once the preview is promoted (applying is compare-and-swap against the current data).
     can_propose = assignment_selectors.user_can_propose(request.user)
@@ -104,7 +105,7 @@ def person_page_context(
         "rows": rows,
         "person": person,
         "page_url": page_url,
-        "people_prefix": selectors.people_prefix(preview.name if preview else None),
+        "people_prefix": selectors.people_prefix(preview_name),
     }
     if papers_only:
         return context
@@ -113,7 +114,9 @@ def person_page_context(
         context
         | {
             "audit": selectors_decisions.audit_for_person(person.pk),
-            "suggestion_url": page_url + "suggestion/",
+            "suggestion_url": selectors.person_url(
+                person.pk, preview_name, page="person_suggestion"
+            ),
             "preview": preview,
             "other_names": [n for n in variants if str(n) != person.name],
             "split": split,
@@ -144,12 +147,13 @@ def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
     person = get_object_or_404(Person, pk=person_id)
     entries = selectors.person_entries(person)
     preview = getattr(request, "preview", None)
-    page_url = selectors.person_url(person.pk, preview.name if preview else None)
+    preview_name = preview.name if preview else None
+    page_url = selectors.person_url(person.pk, preview_name)
     context = {
         "person": person,
         "split": assignment_selectors.suggested_split(person, entries),
         "page_url": page_url,
-        "suggestion_url": page_url + "suggestion/",
+        "suggestion_url": selectors.person_url(person.pk, preview_name, page="person_suggestion"),
         "can_propose": assignment_selectors.user_can_propose(request.user),
     }
     if request.htmx:
