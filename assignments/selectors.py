@@ -279,16 +279,19 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     # Looked up when needed (not imported at the top): scikit-learn loads only for pages that
     # split on demand, and tests can stand in a fake service.
     clustering = importlib.import_module("assignments.clustering")
-    digest = hashlib.sha1(",".join(str(e.pk) for e in entries).encode()).hexdigest()
+    must, cannot = selectors_decisions.constraints_for_signatures(
+        person.pk, [e.pk for e in entries]
+    )
+    # The decisions are part of the key: a maintainer's new decision about these same entries
+    # must not leave the old split showing.
+    ids = ",".join(str(e.pk) for e in entries)
+    digest = hashlib.sha1(f"{ids}|{must!r}|{cannot!r}".encode()).hexdigest()
     key = f"suggested-split:{person.pk}:{digest}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     try:
         model = clustering.load_model()
-        must, cannot = selectors_decisions.constraints_for_signatures(
-            person.pk, [e.pk for e in entries]
-        )
         result = clustering.split_block(
             signatures_for_entries(entries), model=model, must_link=must, cannot_link=cannot
         )

@@ -1,6 +1,9 @@
 import pytest
 
-from assignments import selectors_decisions, services
+from assignments import selectors, selectors_decisions, services
+from assignments.models import ChangeSet, Move
+from papers.models import Authorship
+from papers.selectors import person_entries
 from tests.factories import (
     make_changeset,
     make_move,
@@ -53,3 +56,32 @@ def test_person_page_clustering_receives_the_decisions(client, fake_clustering):
     client.get("/people/peiyu-liu-a/")
     assert seen["ids"] == {str(e[0].pk), str(e[1].pk)}
     assert list(seen["must"]) == [(str(e[0].pk), str(e[1].pk))]
+
+
+def test_on_demand_split_is_recomputed_after_a_new_decision(fake_clustering):
+    """The cached split of a page is keyed by its decisions too, not only by its entries."""
+    page = make_person(id="wei-wang/unverified", first="Wei", last="Wang")
+    for _ in range(3):
+        make_paper(authors=(page,))
+    entries = person_entries(page)
+    seen = fake_clustering
+    selectors.computed_split(page, entries)
+    assert list(seen["must"]) == []
+    seen.clear()
+    selectors.computed_split(page, entries)
+    assert seen == {}  # unchanged page and decisions: from the cache
+
+    # a maintainer moves two of the entries here from another page: same entries, new decision
+    source = make_person(first="Wei", last="Wang")
+    cs = make_changeset(status=ChangeSet.Status.APPLIED)
+    moved = sorted([entries[0].pk, entries[1].pk])
+    for pk in moved:
+        make_move(
+            changeset=cs,
+            authorship=Authorship.objects.get(pk=pk),
+            from_person_id=source.id,
+            to_person=page,
+            status=Move.Status.APPLIED,
+        )
+    selectors.computed_split(page, entries)
+    assert list(seen["must"]) == [(str(moved[0]), str(moved[1]))]
