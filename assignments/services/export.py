@@ -32,10 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acl_anthology import Anthology
+from acl_anthology.collections import Volume
+from acl_anthology.config import config
 from acl_anthology.exceptions import AnthologyException
+from acl_anthology.people import Name
+from acl_anthology.people.person import NameLink
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from omegaconf import OmegaConf
 
 from assignments.models import ChangeSet, Move, NewPerson
 from papers.models import Authorship
@@ -77,8 +83,6 @@ def changesets_pending_export():
 
 
 def _load_anthology(data_dir: Path):
-    from acl_anthology import Anthology
-
     with warnings.catch_warnings():
         # The shared data's schema.rnc is newer than the library's copy; harmless for us.
         warnings.simplefilter("ignore")
@@ -88,16 +92,12 @@ def _load_anthology(data_dir: Path):
 
 
 def _namespecs(item, role: str):
-    from acl_anthology.collections import Volume
-
     if isinstance(item, Volume):
         return item.editors if role == "editor" else ()
     return item.authors if role == "author" else item._editors
 
 
 def _entry_key(ns) -> tuple[str, str, int]:
-    from acl_anthology.collections import Volume
-
     item = ns.parent
     if isinstance(item, Volume):
         role, specs = "editor", item.editors
@@ -147,16 +147,12 @@ class _Exporter:
         return ns
 
     def _ensure_explicit_name(self, person, name) -> bool:
-        from acl_anthology.people.person import NameLink
-
         if (name, NameLink.EXPLICIT) in person._names:
             return False
         person.add_name(name)
         return True
 
     def _create_person(self, np, move_pk: int, label: str) -> bool:
-        from acl_anthology.people import Name
-
         if np.person_id in self.created:
             return True
         if np.person_id in self.people:
@@ -257,8 +253,6 @@ class _Exporter:
         # created are gone, "Peiyu Liu" without an id may still resolve to one of them.
         ns.id = record.get("previous_id")
         if added := record.get("added_name"):
-            from acl_anthology.people import Name
-
             person = self.people.get(original.target_id)
             name = Name(added[0], added[1])
             still_used = person is not None and any(
@@ -297,8 +291,6 @@ class _Exporter:
     # -- keeping everything else where it was ----------------------------------------------
     def snapshot(self, changesets: list[ChangeSet]) -> list[tuple[Any, str]]:
         """Every entry whose resolution the export could change, with its current person."""
-        from acl_anthology.people import Name
-
         names = set(
             Authorship.objects.filter(moves__changeset__in=changesets).values_list("first", "last")
         )
@@ -405,9 +397,6 @@ def _fast_url_templates():
     interpolation, which costs ~3 ms each: 20 s of a 30 s export. The resolved value is the
     same string, so the files are too.
     """
-    from acl_anthology.config import config
-    from omegaconf import OmegaConf
-
     keys = ("paper_page_template", "volume_page_template")
     raw = OmegaConf.to_container(config, resolve=False)
     try:
