@@ -445,11 +445,13 @@ def anthology_import(
     progress: ProgressCallback | None = None,
     run: ImportRun | None = None,
     preview_name: str = "",
+    promoting: Preview | None = None,
 ) -> ImportResult:
     """Import an Anthology checkout, data folder or archive; change only what differs.
 
     With `preview_name`, the data is loaded beside the current data as a preview (see
-    `preview_create`) and the current data is not touched.
+    `preview_create`) and the current data is not touched. With `promoting`, the import is that
+    preview's promotion (see `preview_promote`).
 
     The database is changed in one transaction: on any error it is exactly as it was, and the
     run is recorded as failed with a one-line error.
@@ -471,6 +473,9 @@ def anthology_import(
                 .first()
             )
             if not preview_name and last is not None and last.checksum == checksum:
+                if promoting is not None:
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        _preview_mark_promoted(cursor, promoting)
                 result = ImportResult(run=run, unchanged=True)
             else:
                 snap = read_snapshot(
@@ -479,7 +484,7 @@ def anthology_import(
                 if preview_name:
                     result = _write_preview(run, snap, preview_name, progress)
                 else:
-                    result = _write_snapshot(run, snap, progress)
+                    result = _write_snapshot(run, snap, progress, promoting)
     except Exception as exc:
         message = (
             str(exc) if isinstance(exc, AnthologyDataError) else f"{type(exc).__name__}: {exc}"
@@ -511,10 +516,17 @@ def anthology_import(
     return result
 
 
-def _write_snapshot(run: ImportRun, snap: Snapshot, progress: ProgressCallback | None):
+def _write_snapshot(
+    run: ImportRun,
+    snap: Snapshot,
+    progress: ProgressCallback | None,
+    promoting: Preview | None = None,
+):
     with transaction.atomic(), connection.cursor() as cursor:
         # One import at a time: a second one waits here instead of interleaving.
         cursor.execute("LOCK TABLE papers_authorship IN SHARE ROW EXCLUSIVE MODE")
+        if promoting is not None:
+            _preview_mark_promoted(cursor, promoting)
         if progress:
             progress("write", 0, 1)
         if _table_is_empty(cursor, "papers_authorship") and _table_is_empty(
@@ -718,6 +730,18 @@ def preview_discard(*, preview: Preview) -> None:
     upload_remove(path=preview.source)
 
 
+def _preview_mark_promoted(cursor, preview: Preview) -> None:
+    """Inside the import's transaction, so the data and the decision commit together: a discard
+    that came first fails the import (nothing changes); one that comes later waits on the row
+    lock and then finds the preview promoted."""
+    locked = Preview.objects.select_for_update().get(pk=preview.pk)
+    if locked.status != Preview.Status.READY:
+        raise AnthologyDataError(f"preview {preview.name} is already {locked.status}")
+    cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
+    locked.status = Preview.Status.PROMOTED
+    locked.save(update_fields=["status"])
+
+
 def preview_promote(
     *,
     preview: Preview,
@@ -725,12 +749,11 @@ def preview_promote(
     run: ImportRun | None = None,
 ) -> ImportResult:
     """Make a preview the current data: an ordinary import of the same source, then drop it."""
+    # Fresh from the database: it may have been decided since it was queued.
+    preview.refresh_from_db(fields=["status"])
     if preview.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
-    result = anthology_import(path=preview.source, progress=progress, run=run)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
-    Preview.objects.filter(pk=preview.pk).update(status=Preview.Status.PROMOTED)
+    result = anthology_import(path=preview.source, progress=progress, run=run, promoting=preview)
     preview.status = Preview.Status.PROMOTED
     upload_remove(path=preview.source)
     return result

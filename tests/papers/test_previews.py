@@ -235,3 +235,41 @@ def test_a_preview_name_that_shares_a_schema_with_another_is_refused(preview_dat
         with pytest.raises(services.AnthologyDataError, match="too like preview 'pr-a'"):
             services.anthology_import(path=data_dir, preview_name=name)
     assert list(Preview.objects.values_list("name", flat=True)) == ["pr-a"]
+
+
+def test_a_preview_discarded_after_its_promotion_was_queued_is_not_promoted(preview_data):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-9")
+    queued = Preview.objects.get(name="pr-9")  # as the promotion task was handed it
+    before = _current_state()
+    services.preview_discard(preview=Preview.objects.get(name="pr-9"))
+
+    with pytest.raises(services.AnthologyDataError, match="already discarded"):
+        services.preview_promote(preview=queued)
+
+    assert Preview.objects.get(name="pr-9").status == Preview.Status.DISCARDED
+    assert _current_state() == before
+
+
+def test_a_preview_discarded_while_it_is_promoted_stays_discarded(preview_data, monkeypatch):
+    data_dir, _ = preview_data
+    services.anthology_import(path=data_dir, preview_name="pr-10")
+    preview = Preview.objects.get(name="pr-10")
+    before = _current_state()
+    read_snapshot = services.read_snapshot
+
+    def read_then_discard(*args, **kwargs):
+        snap = read_snapshot(*args, **kwargs)
+        services.preview_discard(preview=Preview.objects.get(name="pr-10"))
+        return snap
+
+    monkeypatch.setattr(services, "read_snapshot", read_then_discard)
+    run = ImportRun.objects.create(source=preview.source, status=ImportRun.Status.QUEUED)
+    with pytest.raises(services.AnthologyDataError, match="already discarded"):
+        services.preview_promote(preview=preview, run=run)
+
+    assert Preview.objects.get(name="pr-10").status == Preview.Status.DISCARDED
+    assert _current_state() == before
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    assert run.error == "preview pr-10 is already discarded"
