@@ -26,7 +26,6 @@ import json
 import os
 import tempfile
 import warnings
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -533,11 +532,10 @@ def _mark_exported(changesets: list[ChangeSet], records: dict[int, dict[str, Any
                 explicit_id[m.authorship_id] = new_id or ""
         Move.objects.bulk_update(moves, ["export_record"])
         # Authorship.explicit_id mirrors the XML's `id` attribute.
-        by_value: dict[str, list[int]] = defaultdict(list)
-        for authorship_id, value in explicit_id.items():
-            by_value[value].append(authorship_id)
-        for value, ids in by_value.items():
-            Authorship.objects.filter(pk__in=ids).update(explicit_id=value)
+        Authorship.objects.bulk_update(
+            [Authorship(pk=pk, explicit_id=value) for pk, value in explicit_id.items()],
+            ["explicit_id"],
+        )
         ChangeSet.objects.filter(pk__in=[cs.pk for cs in changesets]).update(exported_at=now)
 
 
