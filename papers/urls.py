@@ -1,18 +1,13 @@
 from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from papers import import_views, views
 
 
-class PersonIdConverter:
+class PersonIdConverter(StringConverter):
     """A person id as the Anthology's paths print it: `id`, or `slug/unverified`."""
 
     regex = r"[^/]+(?:/unverified)?"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(PersonIdConverter, "person")

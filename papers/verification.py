@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from django.db import connection
 
 from papers.anthology import Snapshot
-from papers.services import COLUMNS, KEYS, SNAPSHOT_FIELD, _q
+from papers.services import COLUMNS, KEYS, SNAPSHOT_FIELD
 
 # What verify_import compares: papers, persons, and every author/editor entry.
 VERIFIED_TABLES = {
@@ -23,7 +23,9 @@ def _keyed(table: str, rows) -> dict[tuple, tuple]:
 
 def _db_rows(table: str) -> dict[tuple, tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(map(_q, COLUMNS[table]))} FROM {table}")
+        # Quoted: "similar" is an SQL keyword.
+        columns = ", ".join(map(connection.ops.quote_name, COLUMNS[table]))
+        cursor.execute(f"SELECT {columns} FROM {table}")
         return _keyed(table, cursor.fetchall())
 
 
