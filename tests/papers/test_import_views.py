@@ -138,6 +138,11 @@ def test_form_needs_exactly_one_source(admin_client):
     assert b"Upload an archive or name a server path" in response.content
 
 
+def test_a_form_error_is_shown_once(admin_client):
+    response = admin_client.post(reverse("papers:import_new"), {})
+    assert response.content.count(b"Upload an archive or name a server path") == 1
+
+
 def test_preview_from_the_browser_then_discard(
     admin_client, imported, fixture_data_dir, django_capture_on_commit_callbacks
 ):
