@@ -181,9 +181,17 @@ def submit(request: HttpRequest) -> HttpResponse:
     if draft is None:
         return _after_draft_change(request, error="You have no draft change set to submit.")
     note_form = NoteForm(request.POST)
+    # The note box sits next to the submit button: what is typed there goes with it, so a note
+    # that cannot be saved stops the submit, and comes back with its error to be fixed.
+    if "note" in request.POST and not note_form.is_valid():
+        template = (
+            "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
+        )
+        context = _draft_context(request, note_form)
+        context.update(draft_error="Not submitted: fix the note first.")
+        return render(request, template, context)
     try:
-        # The note box sits next to the submit button: what is typed there goes with it.
-        if "note" in request.POST and note_form.is_valid():
+        if "note" in request.POST:
             services.changeset_update_note(changeset=draft, note=note_form.cleaned_data["note"])
         services.changeset_submit(changeset=draft, user=request.user)
     except ValidationError as e:
