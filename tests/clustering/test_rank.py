@@ -64,6 +64,4 @@ def test_rank_takes_years_printed_as_text(tiny_model):
     ranked_text = clustering.rank_candidates(
         dict(query, year=str(query["year"])), as_text, model=tiny_model
     )
-    assert [(c.person_id, c.score) for c in ranked_text] == [
-        (c.person_id, c.score) for c in ranked
-    ]
+    assert [(c.person_id, c.score) for c in ranked_text] == [(c.person_id, c.score) for c in ranked]
