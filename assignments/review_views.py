@@ -6,9 +6,7 @@ Permission is checked in every view (any partial can be requested on its own).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,9 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from assignments import services, tasks
-from assignments.models import ChangeSet, Move, NewPerson
-from papers.models import Person, PersonName
+from assignments import selectors, services, tasks
+from assignments.models import ChangeSet, NewPerson
+from papers.models import PersonName
 from papers.names import normalize_name
 from papers.permissions import ADMIN, MAINTAINER, role_required
 
@@ -83,130 +81,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 # -- one change set ---------------------------------------------------------------------------
 
 
-@dataclass
-class PersonEffect:
-    person_id: str
-    name: str
-    is_new: bool
-    is_verified: bool
-    count_now: int
-    applied: bool  # the moves are already in the data: count_now is the result
-    leaving: list[Move] = field(default_factory=list)
-    arriving: list[Move] = field(default_factory=list)
-    entry_before: str = ""  # people.json entry, as JSON text ("" = none)
-    entry_after: str = ""
-
-    @property
-    def _delta(self) -> int:
-        # Counts are per item; one person rarely has two entries on one item.
-        leaving = {m.item_id for m in self.leaving}
-        arriving = {m.item_id for m in self.arriving}
-        return len(arriving - leaving) - len(leaving - arriving)
-
-    @property
-    def count_before(self) -> int:
-        return self.count_now - self._delta if self.applied else self.count_now
-
-    @property
-    def count_after(self) -> int:
-        return self.count_now if self.applied else self.count_now + self._delta
-
-
-def _people_entry(
-    names: list[tuple[str, str]], orcid: str, degree: str, comment: str, similar, dnm: bool
-) -> str:
-    # The shape people.json uses (keys in the library's order, empty ones left out).
-    entry = {
-        "names": [{"first": f, "last": la} if f else {"last": la} for f, la in names],
-        "comment": comment,
-        "degree": degree,
-        "disable_name_matching": dnm,
-        "orcid": orcid,
-        "similar": list(similar),
-    }
-    return json.dumps({k: v for k, v in entry.items() if v}, ensure_ascii=False, indent=2)
-
-
-def _xml_line(move: Move, *, after: bool) -> str:
-    a = move.authorship
-    first = a.first if a else ""
-    last = a.last if a else ""
-    xml_id = move.xml_id if after else (a.explicit_id if a else "")
-    attr = f' id="{xml_id}"' if xml_id else ""
-    orcid = f' orcid="{a.explicit_orcid}"' if a and a.explicit_orcid else ""
-    return f"<{move.role}{attr}{orcid}><first>{first}</first><last>{last}</last></{move.role}>"
-
-
-def changeset_preview(changeset: ChangeSet) -> list[PersonEffect]:
-    """Per affected person: entries leaving and arriving, counts, people.json before/after.
-
-    A fixed number of queries whatever the number of moves or papers.
-    """
-    moves = list(
-        changeset.moves.select_related(
-            "authorship", "authorship__paper", "authorship__volume", "to_person", "to_new_person"
-        ).order_by("item_id", "role", "position")
-    )
-    for m in moves:
-        m.xml_before = _xml_line(m, after=False)
-        m.xml_after = _xml_line(m, after=True)
-    new_persons = {np.person_id: np for np in changeset.new_persons.all()}
-    ids = {m.from_person_id for m in moves} | {m.target_id for m in moves}
-    persons = {p.id: p for p in Person.objects.filter(id__in=ids).prefetch_related("name_variants")}
-    applied = changeset.status == ChangeSet.Status.APPLIED
-    effects: dict[str, PersonEffect] = {}
-    for pid in sorted(ids):
-        p = persons.get(pid)
-        np = new_persons.get(pid)
-        if np is not None:
-            name = f"{np.first_name} {np.last_name}".strip()
-            count = p.item_count if p is not None and applied else 0
-            effects[pid] = PersonEffect(pid, name, True, True, count, applied)
-        elif p is not None:
-            effects[pid] = PersonEffect(pid, p.name, False, p.is_verified, p.item_count, applied)
-        else:
-            effects[pid] = PersonEffect(pid, pid, False, False, 0, applied)
-    for m in moves:
-        if m.status == Move.Status.REJECTED or (applied and m.status != Move.Status.APPLIED):
-            continue
-        effects[m.from_person_id].leaving.append(m)
-        effects[m.target_id].arriving.append(m)
-    for pid, eff in effects.items():
-        p = persons.get(pid)
-        printed = [(m.authorship.first, m.authorship.last) for m in eff.arriving if m.authorship]
-        if eff.is_new:
-            np = new_persons[pid]
-            names = [(np.first_name, np.last_name)]
-            names += [n for n in dict.fromkeys(printed) if n not in names]
-            eff.entry_after = _people_entry(names, np.orcid, np.degree, np.comment, (), False)
-        elif p is not None and p.is_verified:
-            explicit = [
-                (n.first, n.last)
-                for n in sorted(p.name_variants.all(), key=lambda n: (not n.is_canonical, n.pk))
-                if n.is_explicit
-            ]
-            args = (p.orcid, p.degree, p.comment, p.similar, p.disable_name_matching)
-            eff.entry_before = _people_entry(explicit, *args)
-            added = [n for n in dict.fromkeys(printed) if n not in explicit]
-            eff.entry_after = _people_entry(explicit + added, *args)
-    return list(effects.values())
-
-
 def _changeset_context(changeset: ChangeSet, **extra) -> dict:
-    effects = changeset_preview(changeset)
-    moves = sorted(
-        {m.pk: m for e in effects for m in e.leaving + e.arriving}.values(),
-        key=lambda m: (m.item_id, m.role, m.position),
-    )
-    if not moves:  # all rejected: still list them
-        moves = list(
-            changeset.moves.select_related("authorship", "authorship__paper", "to_new_person")
-        )
+    preview = selectors.changeset_preview(changeset)
     later = changeset.reverted_by.order_by("pk")
     return {
         "changeset": changeset,
-        "effects": effects,
-        "moves": moves,
+        "effects": preview.effects,
+        "moves": preview.moves,
         "reverted_by": list(later),
         "can_decide": changeset.status == ChangeSet.Status.SUBMITTED,
         "can_revert": changeset.status == ChangeSet.Status.APPLIED,

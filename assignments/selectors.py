@@ -2,10 +2,12 @@
 
 import hashlib
 import importlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from acl_anthology.people import Name
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
@@ -337,3 +339,125 @@ def suggested_split(
     ):
         return SuggestedSplit(deferred=len(entries))
     return computed_split(person, entries)
+
+
+# -- a change set's preview, for the maintainers' review page --------------------------------
+
+
+@dataclass
+class PersonEffect:
+    person_id: str
+    name: str
+    is_new: bool
+    is_verified: bool
+    count_now: int
+    applied: bool  # the moves are already in the data: count_now is the result
+    leaving: list[Move] = field(default_factory=list)
+    arriving: list[Move] = field(default_factory=list)
+    entry_before: str = ""  # people.json entry, as JSON text ("" = none)
+    entry_after: str = ""
+
+    @property
+    def _delta(self) -> int:
+        # Counts are per item; one person rarely has two entries on one item.
+        leaving = {m.item_id for m in self.leaving}
+        arriving = {m.item_id for m in self.arriving}
+        return len(arriving - leaving) - len(leaving - arriving)
+
+    @property
+    def count_before(self) -> int:
+        return self.count_now - self._delta if self.applied else self.count_now
+
+    @property
+    def count_after(self) -> int:
+        return self.count_now if self.applied else self.count_now + self._delta
+
+
+@dataclass
+class ChangeSetPreview:
+    effects: list[PersonEffect]
+    # the moves that take effect, in entry order; all of them when none does (all rejected)
+    moves: list[Move]
+
+
+def _people_entry(
+    names: list[tuple[str, str]], orcid: str, degree: str, comment: str, similar, dnm: bool
+) -> str:
+    # The shape people.json uses (keys in the library's order, empty ones left out).
+    entry = {
+        "names": [Name(first or None, last).to_dict() for first, last in names],
+        "comment": comment,
+        "degree": degree,
+        "disable_name_matching": dnm,
+        "orcid": orcid,
+        "similar": list(similar),
+    }
+    return json.dumps({k: v for k, v in entry.items() if v}, ensure_ascii=False, indent=2)
+
+
+def _xml_line(move: Move, *, after: bool) -> str:
+    a = move.authorship
+    first = a.first if a else ""
+    last = a.last if a else ""
+    xml_id = move.xml_id if after else (a.explicit_id if a else "")
+    attr = f' id="{xml_id}"' if xml_id else ""
+    orcid = f' orcid="{a.explicit_orcid}"' if a and a.explicit_orcid else ""
+    return f"<{move.role}{attr}{orcid}><first>{first}</first><last>{last}</last></{move.role}>"
+
+
+def changeset_preview(changeset: ChangeSet) -> ChangeSetPreview:
+    """Per affected person: entries leaving and arriving, counts, people.json before/after; and
+    the moves to list, each with its XML line before and after (`xml_before`, `xml_after`).
+
+    A fixed number of queries whatever the number of moves or papers.
+    """
+    moves = list(
+        changeset.moves.select_related("authorship", "authorship__paper", "to_new_person").order_by(
+            "item_id", "role", "position"
+        )
+    )
+    new_persons = {np.person_id: np for np in changeset.new_persons.all()}
+    ids = {m.from_person_id for m in moves} | {m.target_id for m in moves}
+    persons = {p.id: p for p in Person.objects.filter(id__in=ids).prefetch_related("name_variants")}
+    applied = changeset.status == ChangeSet.Status.APPLIED
+    effects: dict[str, PersonEffect] = {}
+    for pid in sorted(ids):
+        p = persons.get(pid)
+        np = new_persons.get(pid)
+        if np is not None:
+            name = f"{np.first_name} {np.last_name}".strip()
+            count = p.item_count if p is not None and applied else 0
+            effects[pid] = PersonEffect(pid, name, True, True, count, applied)
+        elif p is not None:
+            effects[pid] = PersonEffect(pid, p.name, False, p.is_verified, p.item_count, applied)
+        else:
+            effects[pid] = PersonEffect(pid, pid, False, False, 0, applied)
+    taking_effect = []
+    for m in moves:
+        if m.status == Move.Status.REJECTED or (applied and m.status != Move.Status.APPLIED):
+            continue
+        m.xml_before = _xml_line(m, after=False)
+        m.xml_after = _xml_line(m, after=True)
+        taking_effect.append(m)
+        effects[m.from_person_id].leaving.append(m)
+        effects[m.target_id].arriving.append(m)
+    for pid, eff in effects.items():
+        p = persons.get(pid)
+        printed = [(m.authorship.first, m.authorship.last) for m in eff.arriving if m.authorship]
+        if eff.is_new:
+            np = new_persons[pid]
+            names = [(np.first_name, np.last_name)]
+            names += [n for n in dict.fromkeys(printed) if n not in names]
+            eff.entry_after = _people_entry(names, np.orcid, np.degree, np.comment, (), False)
+        elif p is not None and p.is_verified:
+            explicit = [
+                (n.first, n.last)
+                for n in sorted(p.name_variants.all(), key=lambda n: (not n.is_canonical, n.pk))
+                if n.is_explicit
+            ]
+            args = (p.orcid, p.degree, p.comment, p.similar, p.disable_name_matching)
+            eff.entry_before = _people_entry(explicit, *args)
+            added = [n for n in dict.fromkeys(printed) if n not in explicit]
+            eff.entry_after = _people_entry(explicit + added, *args)
+    # Moves that take nothing anywhere (all rejected) are still listed, without XML lines.
+    return ChangeSetPreview(list(effects.values()), taking_effect or moves)
