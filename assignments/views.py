@@ -66,8 +66,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     )
     if not request.htmx:
         messages.success(request, message)
-        preview = getattr(request, "preview", None)
-        return redirect(person_url(person.pk, preview.name if preview else None))
+        return redirect(person_url(person.pk, request.preview.name if request.preview else None))
     # the list of papers refreshes itself on the event; the form needs only its own context
     context = assign_context(request, person) | {"assign_message": message}
     response = render(request, "papers/person_detail.html#assign", context)
