@@ -144,6 +144,16 @@ def _after_draft_change(request: HttpRequest, message: str = "", error: str = ""
     return trigger_client_event(response, CHANGED_EVENT)
 
 
+def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> HttpResponse:
+    """The draft again, with the note as typed and its errors: nothing typed is lost."""
+    template = (
+        "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
+    )
+    context = _draft_context(request, note_form)
+    context.update(draft_error=error)
+    return render(request, template, context)
+
+
 @require_POST
 @role_required(*selectors.PROPOSER_ROLES)
 def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
@@ -164,7 +174,7 @@ def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
 def note_update(request: HttpRequest) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return _after_draft_change(request, error=" ".join(form.errors.get("note", [])))
+        return _note_refused(request, form, "Note not saved: fix it first.")
     draft = services.changeset_get_or_create_draft(user=request.user)
     try:
         services.changeset_update_note(changeset=draft, note=form.cleaned_data["note"])
@@ -183,12 +193,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     # The note box sits next to the submit button: what is typed there goes with it, so a note
     # that cannot be saved stops the submit, and comes back with its error to be fixed.
     if "note" in request.POST and not note_form.is_valid():
-        template = (
-            "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
-        )
-        context = _draft_context(request, note_form)
-        context.update(draft_error="Not submitted: fix the note first.")
-        return render(request, template, context)
+        return _note_refused(request, note_form, "Not submitted: fix the note first.")
     try:
         if "note" in request.POST:
             services.changeset_update_note(changeset=draft, note=note_form.cleaned_data["note"])
