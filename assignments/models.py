@@ -138,9 +138,11 @@ class Suggestion(models.Model):
     estimated_people = models.FloatField(default=1.0)
     # probability that the page mixes more than one person, for the "most likely mixed" queue
     mixed_score = models.FloatField(default=0.0, db_index=True)
-    # [{"authorships": [ids], "confidence": float, "evidence": {...}, "separations"?: [...]}, ...]
-    # (selectors.suggestion_clusters)
+    # [{"authorships": [ids], "confidence": float, "evidence": {...}}, ...]
+    # (selectors.suggestion_cluster)
     clusters = models.JSONField(default=list)
+    # why neighbouring clusters were kept apart: [{"clusters": [a, b], "reason": str, ...}]
+    separations = models.JSONField(default=list)
     item_count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

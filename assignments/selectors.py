@@ -149,20 +149,6 @@ def suggestion_cluster(*, signature_ids: Sequence[str], confidence: float, evide
     }
 
 
-def suggestion_clusters(clusters: Sequence[dict], separations: Sequence[dict]) -> list[dict]:
-    """`Suggestion.clusters`: the `suggestion_cluster`s, each separation ({"clusters": [a, b],
-    "reason": ...}) kept on the first of its two clusters, the model having no field of its own
-    for them (`stored_separations` reads them back)."""
-    stored = [dict(c) for c in clusters]
-    for separation in separations:
-        stored[min(separation["clusters"])].setdefault("separations", []).append(separation)
-    return stored
-
-
-def stored_separations(clusters: Sequence[dict]) -> list[dict]:
-    return [s for c in clusters for s in c.get("separations", ())]
-
-
 def _groups_from_clusters(
     clusters: Sequence[dict], on_page: set[int], separations: Sequence[dict] = ()
 ) -> tuple[list[Group], list[str]]:
@@ -258,7 +244,7 @@ def stored_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit | N
     if suggestion is None:
         return None
     groups, separations = _groups_from_clusters(
-        suggestion.clusters, {e.pk for e in entries}, stored_separations(suggestion.clusters)
+        suggestion.clusters, {e.pk for e in entries}, suggestion.separations
     )
     return SuggestedSplit(
         groups=groups,

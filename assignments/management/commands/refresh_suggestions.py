@@ -87,17 +87,15 @@ class Command(BaseCommand):
                 person_id=person_id,
                 estimated_people=r["estimated_people"],
                 mixed_score=r["mixed_score"],
-                clusters=selectors.suggestion_clusters(
-                    [
-                        selectors.suggestion_cluster(
-                            signature_ids=c["signatures"],
-                            confidence=c["confidence"],
-                            evidence=c["evidence"],
-                        )
-                        for c in r["clusters"]
-                    ],
-                    r["separations"],
-                ),
+                clusters=[
+                    selectors.suggestion_cluster(
+                        signature_ids=c["signatures"],
+                        confidence=c["confidence"],
+                        evidence=c["evidence"],
+                    )
+                    for c in r["clusters"]
+                ],
+                separations=r["separations"],
                 item_count=sizes[person_id],
             )
             for person_id, r in results.items()
@@ -118,6 +116,7 @@ class Command(BaseCommand):
                     "estimated_people",
                     "mixed_score",
                     "clusters",
+                    "separations",
                     "item_count",
                     "computed_at",
                 ],
