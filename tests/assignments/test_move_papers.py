@@ -57,11 +57,10 @@ def test_submits_a_change_set_for_review(mixed_page):
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {person.id}
 
 
-def test_approve_applies_at_once(mixed_page):
+def test_approve_applies_at_once(mixed_page, maintainer):
     person, papers = mixed_page
     target = make_person(verified=True, first="Peiyu", last="Liu")
-    make_user(username="boss", roles=("maintainer",))
-    pk = _move(person, papers[2].id, target.id, "--approve", user="boss")
+    pk = _move(person, papers[2].id, target.id, "--approve", user=maintainer.username)
     cs = ChangeSet.objects.get(pk=int(pk))
     assert cs.status == ChangeSet.Status.APPLIED
     assert cs.moves.get().status == Move.Status.APPLIED

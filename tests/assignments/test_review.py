@@ -26,9 +26,8 @@ def _mixed_page(n: int = 4):
     return page, [p.authorships.get() for p in papers]
 
 
-def test_approve_all_applies_moves_to_a_new_verified_person():
+def test_approve_all_applies_moves_to_a_new_verified_person(maintainer):
     page, entries = _mixed_page()
-    maintainer = make_user(roles=("maintainer",))
     cs = make_changeset(note="RUC papers")
     np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
     for a in entries[:2]:
@@ -53,15 +52,13 @@ def test_approve_all_applies_moves_to_a_new_verified_person():
     }
 
 
-def test_approve_some_rejects_the_others():
+def test_approve_some_rejects_the_others(maintainer):
     page, entries = _mixed_page(3)
     target = make_person(verified=True, first="Peiyu", last="Liu")
     cs = make_changeset()
     moves = [make_move(changeset=cs, authorship=a, to_person=target) for a in entries]
 
-    services.changeset_approve(
-        changeset=cs, user=make_user(roles=("maintainer",)), move_ids=[moves[0].pk]
-    )
+    services.changeset_approve(changeset=cs, user=maintainer, move_ids=[moves[0].pk])
 
     statuses = dict(cs.moves.values_list("pk", "status"))
     assert statuses == {
@@ -73,15 +70,13 @@ def test_approve_some_rejects_the_others():
     assert Authorship.objects.get(pk=entries[1].pk).person_id == page.id
 
 
-def test_approve_rejects_unknown_move_ids():
+def test_approve_rejects_unknown_move_ids(maintainer):
     _, entries = _mixed_page(1)
     target = make_person(verified=True)
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[0], to_person=target)
     with pytest.raises(ValidationError, match="not pending moves"):
-        services.changeset_approve(
-            changeset=cs, user=make_user(roles=("maintainer",)), move_ids=[999999]
-        )
+        services.changeset_approve(changeset=cs, user=maintainer, move_ids=[999999])
     assert Authorship.objects.get(pk=entries[0].pk).person_id != target.id
 
 
@@ -98,7 +93,7 @@ def test_only_maintainers_approve_reject_or_revert():
     assert ChangeSet.objects.get(pk=cs.pk).status == ChangeSet.Status.SUBMITTED
 
 
-def test_reject_marks_moves_and_changes_no_data():
+def test_reject_marks_moves_and_changes_no_data(maintainer):
     page, entries = _mixed_page(2)
     cs = make_changeset()
     for a in entries:
@@ -109,10 +104,10 @@ def test_reject_marks_moves_and_changes_no_data():
     assert set(cs.moves.values_list("status", flat=True)) == {Move.Status.REJECTED}
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {page.id}
     with pytest.raises(ValidationError, match="only submitted"):
-        services.changeset_approve(changeset=cs, user=make_user(roles=("maintainer",)))
+        services.changeset_approve(changeset=cs, user=maintainer)
 
 
-def test_conflict_applies_nothing_and_names_what_changed():
+def test_conflict_applies_nothing_and_names_what_changed(maintainer):
     page, entries = _mixed_page(2)
     other = make_person(verified=True, first="Peiyu", last="Liu")
     cs = make_changeset()
@@ -123,7 +118,7 @@ def test_conflict_applies_nothing_and_names_what_changed():
     Authorship.objects.filter(pk=entries[1].pk).update(person=other)
 
     with pytest.raises(services.ChangeSetConflict) as exc:
-        services.changeset_approve(changeset=cs, user=make_user(roles=("maintainer",)))
+        services.changeset_approve(changeset=cs, user=maintainer)
 
     assert [c.actual_person_id for c in exc.value.conflicts] == [other.id]
     assert other.id in exc.value.messages[0] and entries[1].item_id in exc.value.messages[0]
@@ -134,19 +129,18 @@ def test_conflict_applies_nothing_and_names_what_changed():
     assert set(cs.moves.values_list("status", flat=True)) == {Move.Status.PENDING}
 
 
-def test_new_person_id_taken_is_a_conflict():
+def test_new_person_id_taken_is_a_conflict(maintainer):
     _, entries = _mixed_page(1)
     make_person(id="peiyu-liu-x", verified=True, first="Peiyu", last="Liu")
     cs = make_changeset()
     np = make_new_person(changeset=cs, person_id="peiyu-liu-x", first="Peiyu", last="Liu")
     make_move(changeset=cs, authorship=entries[0], to_new_person=np)
     with pytest.raises(services.ChangeSetConflict, match="already exists"):
-        services.changeset_approve(changeset=cs, user=make_user(roles=("maintainer",)))
+        services.changeset_approve(changeset=cs, user=maintainer)
 
 
-def test_revert_restores_entries_and_removes_created_person():
+def test_revert_restores_entries_and_removes_created_person(maintainer):
     page, entries = _mixed_page(3)
-    maintainer = make_user(roles=("maintainer",))
     cs = make_changeset()
     np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
     for a in entries[:2]:
@@ -167,9 +161,8 @@ def test_revert_restores_entries_and_removes_created_person():
         services.changeset_revert(changeset=cs, user=maintainer)
 
 
-def test_revert_after_later_change_becomes_a_proposal():
+def test_revert_after_later_change_becomes_a_proposal(maintainer):
     page, entries = _mixed_page(2)
-    maintainer = make_user(roles=("maintainer",))
     a_target = make_person(verified=True, first="Peiyu", last="Liu")
     b_target = make_person(verified=True, first="Peiyu", last="Liu")
     first = make_changeset()
@@ -202,12 +195,12 @@ def test_revert_after_later_change_becomes_a_proposal():
     assert first.status == ChangeSet.Status.REVERTED
 
 
-def test_stats_recomputed_for_source_and_target():
+def test_stats_recomputed_for_source_and_target(maintainer):
     page, entries = _mixed_page(3)
     target = make_person(verified=True, first="Peiyu", last="Liu")
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[2], to_person=target)
-    services.changeset_approve(changeset=cs, user=make_user(roles=("maintainer",)))
+    services.changeset_approve(changeset=cs, user=maintainer)
     page.refresh_from_db()
     target.refresh_from_db()
     assert (page.item_count, page.first_year, page.last_year) == (2, 2020, 2021)
@@ -215,7 +208,7 @@ def test_stats_recomputed_for_source_and_target():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds():
+def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds(maintainer):
     _, entries = _mixed_page(3)
     x = make_person(verified=True, first="Peiyu", last="Liu")
     y = make_person(verified=True, first="Peiyu", last="Liu")
@@ -225,7 +218,7 @@ def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds():
         for a in entries:
             make_move(changeset=cs, authorship=a, to_person=target)
         sets.append(cs)
-    users = [make_user(roles=("maintainer",)) for _ in sets]
+    users = [maintainer, make_user(roles=("maintainer",))]
     barrier = threading.Barrier(2)
     outcomes: dict[int, str] = {}
 

@@ -10,13 +10,12 @@ from tests.factories import (
     make_new_person,
     make_paper,
     make_person,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def _split():
+def _split(maintainer):
     page = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
     entries = [make_paper(authors=(page,)).authorships.get() for _ in range(4)]
     cs = make_changeset()
@@ -25,13 +24,12 @@ def _split():
     make_move(changeset=cs, authorship=entries[0], to_new_person=a)
     make_move(changeset=cs, authorship=entries[1], to_new_person=a)
     make_move(changeset=cs, authorship=entries[2], to_new_person=b)
-    maintainer = make_user(roles=("maintainer",))
     services.changeset_approve(changeset=cs, user=maintainer)
-    return page, entries, cs, maintainer
+    return page, entries, cs
 
 
-def test_applied_moves_become_must_and_cannot_links():
-    page, e, _, _ = _split()
+def test_applied_moves_become_must_and_cannot_links(maintainer):
+    page, e, _ = _split(maintainer)
     must, cannot = selectors_decisions.decisions_for_person_ids([page.id])
     assert must == [(e[0].pk, e[1].pk)]
     assert cannot == sorted([(e[0].pk, e[2].pk), (e[1].pk, e[2].pk)])
@@ -40,15 +38,15 @@ def test_applied_moves_become_must_and_cannot_links():
     assert must_a == [(e[0].pk, e[1].pk)]
 
 
-def test_reverted_decisions_no_longer_count():
-    page, _, cs, maintainer = _split()
+def test_reverted_decisions_no_longer_count(maintainer):
+    page, _, cs = _split(maintainer)
     services.changeset_revert(changeset=cs, user=maintainer)
     assert selectors_decisions.decisions_for_person_ids([page.id]) == ([], [])
 
 
-def test_person_page_clustering_receives_the_decisions(client, fake_clustering):
+def test_person_page_clustering_receives_the_decisions(client, fake_clustering, maintainer):
     """The on-demand split of a page gets the applied decisions as constraints."""
-    _, e, cs, _ = _split()
+    _, e, cs = _split(maintainer)
     seen = fake_clustering
 
     must, cannot = selectors_decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
