@@ -1,11 +1,16 @@
 """Plain factories for test data: `make_*` functions with sensible defaults."""
 
 import itertools
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, User
 
 from papers.models import Authorship, Collection, Paper, Person, PersonName, Volume
 from papers.names import normalize_name
+
+if TYPE_CHECKING:
+    from assignments.models import ChangeSet
 
 _seq = itertools.count(1)
 
@@ -144,3 +149,23 @@ def make_move(
         to_new_person=to_new_person,
         status=status,
     )
+
+
+def make_proposal(
+    *,
+    authorships: Iterable[Authorship],
+    person_id: str,
+    first: str = "Peiyu",
+    last: str = "Liu",
+    orcid: str = "",
+    note: str = "",
+    user: User | None = None,
+) -> "ChangeSet":
+    """A submitted change set moving every one of `authorships` to one new person."""
+    changeset = make_changeset(user=user, note=note)
+    new_person = make_new_person(
+        changeset=changeset, person_id=person_id, first=first, last=last, orcid=orcid
+    )
+    for authorship in authorships:
+        make_move(changeset=changeset, authorship=authorship, to_new_person=new_person)
+    return changeset

@@ -16,6 +16,7 @@ from tests.factories import (
     make_move,
     make_new_person,
     make_person,
+    make_proposal,
 )
 
 pytestmark = pytest.mark.django_db
@@ -112,10 +113,8 @@ def test_second_export_and_export_with_nothing_approved_change_nothing(folder, m
     assert _snapshot(folder) == original
 
     # submitted but not approved: not exported
-    cs = make_changeset()
     a = Authorship.objects.filter(person_id=UNVERIFIED).first()
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-x", first="Peiyu", last="Liu")
-    make_move(changeset=cs, authorship=a, to_new_person=np)
+    make_proposal(authorships=[a], person_id="peiyu-liu-x")
     assert services.changes_export(data_dir=folder).diff == ""
     assert _snapshot(folder) == original
 
@@ -280,10 +279,7 @@ def test_two_new_persons_from_two_change_sets_reverted_together(folder, maintain
     )
     sets = []
     for pid, chunk in (("peiyu-liu-ruc", entries[:2]), ("peiyu-liu-sdnu", entries[2:])):
-        cs = make_changeset()
-        np = make_new_person(changeset=cs, person_id=pid, first="Peiyu", last="Liu")
-        for a in chunk:
-            make_move(changeset=cs, authorship=a, to_new_person=np)
+        cs = make_proposal(authorships=chunk, person_id=pid)
         services.changeset_approve(changeset=cs, user=maintainer)
         sets.append(cs)
     assert services.changes_export(data_dir=folder).ok
@@ -431,11 +427,7 @@ def test_what_the_library_refuses_is_a_conflict(folder, maintainer):
     orcid = "0000-0002-1825-0097"
     entries = Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id")[:2]
     for i, a in enumerate(entries):
-        cs = make_changeset()
-        np = make_new_person(
-            changeset=cs, person_id=f"peiyu-liu-{i}", first="Peiyu", last="Liu", orcid=orcid
-        )
-        make_move(changeset=cs, authorship=a, to_new_person=np)
+        cs = make_proposal(authorships=[a], person_id=f"peiyu-liu-{i}", orcid=orcid)
         services.changeset_approve(changeset=cs, user=maintainer)
     original = _snapshot(folder)
     result = services.changes_export(data_dir=folder)

@@ -10,9 +10,9 @@ from papers.models import Authorship, Person
 from tests.factories import (
     make_changeset,
     make_move,
-    make_new_person,
     make_paper,
     make_person,
+    make_proposal,
     make_user,
 )
 
@@ -28,10 +28,7 @@ def _mixed_page(n: int = 4):
 
 def test_approve_all_applies_moves_to_a_new_verified_person(maintainer):
     page, entries = _mixed_page()
-    cs = make_changeset(note="RUC papers")
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
-    for a in entries[:2]:
-        make_move(changeset=cs, authorship=a, to_new_person=np)
+    cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc", note="RUC papers")
 
     services.changeset_approve(changeset=cs, user=maintainer, comment="looks right")
 
@@ -110,10 +107,7 @@ def test_reject_marks_moves_and_changes_no_data(maintainer):
 def test_conflict_applies_nothing_and_names_what_changed(maintainer):
     page, entries = _mixed_page(2)
     other = make_person(verified=True, first="Peiyu", last="Liu")
-    cs = make_changeset()
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-new", first="Peiyu", last="Liu")
-    for a in entries:
-        make_move(changeset=cs, authorship=a, to_new_person=np)
+    cs = make_proposal(authorships=entries, person_id="peiyu-liu-new")
     # Someone moved the second entry elsewhere after the proposal was made.
     Authorship.objects.filter(pk=entries[1].pk).update(person=other)
 
@@ -132,19 +126,14 @@ def test_conflict_applies_nothing_and_names_what_changed(maintainer):
 def test_new_person_id_taken_is_a_conflict(maintainer):
     _, entries = _mixed_page(1)
     make_person(id="peiyu-liu-x", verified=True, first="Peiyu", last="Liu")
-    cs = make_changeset()
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-x", first="Peiyu", last="Liu")
-    make_move(changeset=cs, authorship=entries[0], to_new_person=np)
+    cs = make_proposal(authorships=[entries[0]], person_id="peiyu-liu-x")
     with pytest.raises(services.ChangeSetConflict, match="already exists"):
         services.changeset_approve(changeset=cs, user=maintainer)
 
 
 def test_revert_restores_entries_and_removes_created_person(maintainer):
     page, entries = _mixed_page(3)
-    cs = make_changeset()
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
-    for a in entries[:2]:
-        make_move(changeset=cs, authorship=a, to_new_person=np)
+    cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc")
     services.changeset_approve(changeset=cs, user=maintainer)
 
     revert = services.changeset_revert(changeset=cs, user=maintainer)

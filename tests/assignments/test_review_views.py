@@ -11,10 +11,9 @@ from papers import services as papers_services
 from papers.models import Authorship
 from tests.factories import (
     make_changeset,
-    make_move,
-    make_new_person,
     make_paper,
     make_person,
+    make_proposal,
     make_user,
 )
 
@@ -33,11 +32,7 @@ def _proposal(n: int = 3, *, user=None, note: str = "RUC papers") -> ChangeSet:
     page = make_person(id=f"peiyu-liu-{n}/unverified", first="Peiyu", last="Liu")
     entries = [make_paper(authors=(page,), title=f"Paper {i}").authorships.get() for i in range(n)]
     papers_services.persons_refresh_stats(person_ids=[page.id])
-    cs = make_changeset(user=user, note=note)
-    np = make_new_person(changeset=cs, person_id=f"peiyu-liu-ruc{n}", first="Peiyu", last="Liu")
-    for a in entries:
-        make_move(changeset=cs, authorship=a, to_new_person=np)
-    return cs
+    return make_proposal(authorships=entries, person_id=f"peiyu-liu-ruc{n}", user=user, note=note)
 
 
 def test_pages_need_a_maintainer(client):
@@ -190,9 +185,7 @@ def test_export_downloads(client, maintainer, data_copy, settings):
     papers_services.anthology_import(path=data)
     settings.ANTHOLOGY_DATA_DIR = str(data)
     a = Authorship.objects.get(person_id="peiyu-liu/unverified", item_id="2022.coling-1.288")
-    cs = make_changeset(note="MoE paper")
-    np = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
-    make_move(changeset=cs, authorship=a, to_new_person=np)
+    cs = make_proposal(authorships=[a], person_id="peiyu-liu-ruc", note="MoE paper")
     services.changeset_approve(changeset=cs, user=maintainer)
 
     patch = client.get(reverse("assignments:review_export", args=["patch"]))

@@ -11,10 +11,9 @@ from papers.models import Authorship
 from tests.browser.conftest import login
 from tests.factories import (
     make_changeset,
-    make_move,
-    make_new_person,
     make_paper,
     make_person,
+    make_proposal,
     make_user,
 )
 
@@ -32,10 +31,7 @@ def test_maintainer_reviews_approves_and_reverts(page, live_server):
         for i in range(3)
     ]
     papers_services.persons_refresh_stats(person_ids=[unverified.id])
-    cs = make_changeset(note="RUC papers")
-    ruc = make_new_person(changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu")
-    for a in entries[:2]:
-        make_move(changeset=cs, authorship=a, to_new_person=ruc)
+    cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc", note="RUC papers")
     other = make_changeset(note="something else entirely")
 
     login(page, live_server, "boss")
