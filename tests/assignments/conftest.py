@@ -12,5 +12,14 @@ def person_page():
 
 
 @pytest.fixture
+def folder(data_copy):
+    """A writable copy of the fixture data folder, imported into the database."""
+    from papers import services
+
+    services.anthology_import(path=data_copy)
+    return data_copy
+
+
+@pytest.fixture
 def maintainer():
     return make_user(username="boss", roles=("maintainer",))

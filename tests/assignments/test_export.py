@@ -8,7 +8,6 @@ from django.db.models import Count, Exists, OuterRef
 
 from assignments import services
 from assignments.models import ChangeSet, Move
-from papers import services as papers_services
 from papers.anthology import library_resolutions
 from papers.models import Authorship, Person
 from tests.factories import (
@@ -28,12 +27,6 @@ def _snapshot(data: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()
     }
-
-
-@pytest.fixture
-def folder(data_copy):
-    papers_services.anthology_import(path=data_copy)
-    return data_copy
 
 
 RUC = (

@@ -178,12 +178,10 @@ def test_audit_lists_moves_and_reverts_for_person_and_paper(maintainer):
     assert "approved by boss" in html and "(undone)" in html
 
 
-def test_export_downloads(client, maintainer, data_copy, settings):
+def test_export_downloads(client, maintainer, folder, settings):
     settings.ANTHOLOGY_DATA_DIR = None
     assert client.get(reverse("assignments:review_export", args=["patch"])).status_code == 503
-    data = data_copy
-    papers_services.anthology_import(path=data)
-    settings.ANTHOLOGY_DATA_DIR = str(data)
+    settings.ANTHOLOGY_DATA_DIR = str(folder)
     a = Authorship.objects.get(person_id="peiyu-liu/unverified", item_id="2022.coling-1.288")
     cs = make_proposal(authorships=[a], person_id="peiyu-liu-ruc", note="MoE paper")
     services.changeset_approve(changeset=cs, user=maintainer)
@@ -202,11 +200,9 @@ def test_export_downloads(client, maintainer, data_copy, settings):
     assert cs.exported_at is None
 
 
-def test_export_is_prepared_in_the_background(client, maintainer, data_copy, settings):
+def test_export_is_prepared_in_the_background(client, maintainer, folder, settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    data = data_copy
-    papers_services.anthology_import(path=data)
-    settings.ANTHOLOGY_DATA_DIR = str(data)
+    settings.ANTHOLOGY_DATA_DIR = str(folder)
     cs = _proposal(1)
     services.changeset_approve(changeset=cs, user=maintainer)
     url = reverse("assignments:review_export", args=["patch"])
@@ -217,8 +213,8 @@ def test_export_is_prepared_in_the_background(client, maintainer, data_copy, set
     assert client.get(url, **HX).status_code == 202
 
     # what the worker does
-    key, _ = services.export_preview_get(data_dir=str(data))
-    services.export_preview_compute(data_dir=str(data), key=key)
+    key, _ = services.export_preview_get(data_dir=str(folder))
+    services.export_preview_compute(data_dir=str(folder), key=key)
 
     ready = client.get(url, **HX)
     assert ready["HX-Redirect"] == url
