@@ -21,5 +21,10 @@ def folder(data_copy):
 
 
 @pytest.fixture
+def reviewer():
+    return make_user(username="rita", roles=("reviewer",))
+
+
+@pytest.fixture
 def maintainer():
     return make_user(username="boss", roles=("maintainer",))

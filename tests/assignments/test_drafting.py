@@ -11,11 +11,6 @@ pytestmark = pytest.mark.django_db
 VALID_ORCID = "0000-0002-1825-0097"
 
 
-@pytest.fixture
-def reviewer():
-    return make_user(roles=("reviewer",))
-
-
 def test_orcid_clean_accepts_urls_and_lowercase_x():
     assert orcid_clean("https://orcid.org/0000-0002-1825-0097") == VALID_ORCID
     assert orcid_clean("0000 0002 1694 233x") == "0000-0002-1694-233X"

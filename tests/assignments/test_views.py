@@ -11,10 +11,10 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def reviewer(client):
-    user = make_user(username="rita", roles=("reviewer",))
-    client.force_login(user)
-    return user
+def reviewer(reviewer, client):
+    """The conftest's reviewer ("rita"), logged in."""
+    client.force_login(reviewer)
+    return reviewer
 
 
 def assign_data(person, entries, **extra):
