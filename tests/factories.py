@@ -16,6 +16,8 @@ _seq = itertools.count(1)
 
 PASSWORD = "correct horse battery"  # every make_user user's
 
+HTMX = {"HX-Request": "true"}  # the test client's headers= for an htmx request
+
 
 def make_user(*, username: str | None = None, roles: tuple[str, ...] = ()) -> User:
     user = User.objects.create_user(username=username or f"user{next(_seq)}", password=PASSWORD)

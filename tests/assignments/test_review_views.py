@@ -10,6 +10,7 @@ from assignments.models import ChangeSet
 from papers import services as papers_services
 from papers.models import Authorship
 from tests.factories import (
+    HTMX,
     make_changeset,
     make_paper,
     make_person,
@@ -18,7 +19,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -65,7 +65,9 @@ def test_queue_lists_submitted_oldest_first_and_filters(client, maintainer):
     assert response.status_code == 200
     assert body.index(f"#{first.pk}<") < body.index(f"#{second.pk}<")
     with assertTemplateUsed("assignments/review_queue.html#queue"):
-        response = client.get(reverse("assignments:review_queue"), {"reviewer": "ali"}, **HX)
+        response = client.get(
+            reverse("assignments:review_queue"), {"reviewer": "ali"}, headers=HTMX
+        )
     body = response.content.decode()
     assert f"#{first.pk}<" in body and f"#{second.pk}<" not in body
     assert "<html" not in body
@@ -113,7 +115,7 @@ def test_approve_some_with_htmx_redirects_the_client(client, maintainer):
     response = client.post(
         reverse("assignments:review_decide", args=[cs.pk]),
         {"decision": "approve_some", "move": [keep.pk]},
-        **HX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("assignments:review_changeset", args=[cs.pk])
@@ -124,7 +126,9 @@ def test_approve_some_without_ticks_is_an_error(client, maintainer):
     cs = _proposal(2)
     with assertTemplateUsed("assignments/review_changeset.html#decision"):
         response = client.post(
-            reverse("assignments:review_decide", args=[cs.pk]), {"decision": "approve_some"}, **HX
+            reverse("assignments:review_decide", args=[cs.pk]),
+            {"decision": "approve_some"},
+            headers=HTMX,
         )
     assert response.status_code == 400
     assert "Tick the moves" in response.content.decode()
@@ -210,13 +214,13 @@ def test_export_is_prepared_in_the_background(client, maintainer, folder, settin
     waiting = client.get(url)
     assert waiting.status_code == 202
     assert 'hx-trigger="every 3s"' in waiting.content.decode()
-    assert client.get(url, **HX).status_code == 202
+    assert client.get(url, headers=HTMX).status_code == 202
 
     # what the worker does
     key, _ = services.export_preview_get(data_dir=str(folder))
     services.export_preview_compute(data_dir=str(folder), key=key)
 
-    ready = client.get(url, **HX)
+    ready = client.get(url, headers=HTMX)
     assert ready["HX-Redirect"] == url
     # the proposal's entries are not in the data folder: the export names the conflict
     patch = client.get(url)

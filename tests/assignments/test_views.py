@@ -3,11 +3,9 @@ from pytest_django.asserts import assertContains, assertRedirects, assertTemplat
 
 from assignments import services
 from assignments.models import ChangeSet, Move, NewPerson
-from tests.factories import make_paper, make_person, make_user
+from tests.factories import HTMX, make_paper, make_person, make_user
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture

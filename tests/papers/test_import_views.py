@@ -8,7 +8,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertTemplateUsed
 
 from papers.models import ImportRun, Paper, Preview
-from tests.factories import make_user
+from tests.factories import HTMX, make_user
 
 
 def _archive_bytes(fixture_data_dir, extra=None) -> bytes:
@@ -65,7 +65,7 @@ def test_admin_uploads_an_archive_and_sees_the_summary(
     page = admin_client.get(response.url)
     assert b"papers: 99 added" in page.content
     with assertTemplateUsed("papers/import_detail.html#progress"):
-        partial = admin_client.get(response.url, headers={"HX-Request": "true"})
+        partial = admin_client.get(response.url, headers=HTMX)
     assert b"<html" not in partial.content
     assert b'hx-trigger="every 1s"' not in partial.content  # finished: polling stops
     assert "HX-Request" in partial["Vary"]

@@ -7,7 +7,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from assignments import services
 from assignments.models import Suggestion
-from tests.factories import make_authorship, make_paper, make_person, make_user
+from tests.factories import HTMX, make_authorship, make_paper, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_verified_person_url_and_unverified_url_do_not_mix(client):
 def test_person_page_htmx_gets_papers_partial(client):
     person, _ = make_page()
     with assertTemplateUsed("papers/person_detail.html#papers"):
-        response = client.get(f"/people/{person.pk}/", headers={"HX-Request": "true"})
+        response = client.get(f"/people/{person.pk}/", headers=HTMX)
     assert b"<html" not in response.content
     assertContains(response, 'id="papers"')
 
@@ -189,7 +189,7 @@ def test_search_finds_variants_accents_and_typos(client):
 def test_search_htmx_returns_results_partial_and_plain_get_full_page(client):
     make_person(first="Peiyu", last="Liu")
     with assertTemplateUsed("papers/search.html#results"):
-        response = client.get("/search/", {"q": "peiyu"}, headers={"HX-Request": "true"})
+        response = client.get("/search/", {"q": "peiyu"}, headers=HTMX)
     assert b"<html" not in response.content
     assertContains(response, "Peiyu Liu")
     response = client.get("/search/", {"q": "peiyu"})
@@ -277,7 +277,7 @@ def test_large_page_loads_its_split_in_a_second_request(client, fake_clustering)
     suggestion_url = f"/people/{person.pk}/suggestion/"
     assertContains(response, f'hx-get="{suggestion_url}"')
     with assertTemplateUsed("papers/person_detail.html#suggestions"):
-        partial = client.get(suggestion_url, headers={"HX-Request": "true"})
+        partial = client.get(suggestion_url, headers=HTMX)
     assert b"<html" not in partial.content
     assertContains(partial, "Group 2")
     assert len(fake_clustering["signatures"]) == 70
