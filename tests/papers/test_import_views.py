@@ -26,7 +26,9 @@ def _upload(client, content: bytes, name="anthology.tar.gz", **data):
 
 
 @pytest.fixture
-def admin_client(client, db):
+def site_admin_client(client, db):
+    """The test client logged in as a user with the app's admin role (not pytest-django's
+    superuser admin_client)."""
     client.force_login(make_user(roles=("admin",)))
     return client
 
@@ -52,34 +54,34 @@ def test_reviewers_cannot_see_imports(client, db):
 
 
 def test_admin_uploads_an_archive_and_sees_the_summary(
-    admin_client, fixture_data_dir, django_capture_on_commit_callbacks
+    site_admin_client, fixture_data_dir, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(admin_client, _archive_bytes(fixture_data_dir))
+        response = _upload(site_admin_client, _archive_bytes(fixture_data_dir))
     run = ImportRun.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("papers:import_detail", args=[run.pk])
     assert run.status == ImportRun.Status.SUCCEEDED
     assert Paper.objects.filter(id="2024.acl-long.1").exists()
 
-    page = admin_client.get(response.url)
+    page = site_admin_client.get(response.url)
     assert b"papers: 99 added" in page.content
     with assertTemplateUsed("papers/import_detail.html#progress"):
-        partial = admin_client.get(response.url, headers=HTMX)
+        partial = site_admin_client.get(response.url, headers=HTMX)
     assert b"<html" not in partial.content
     assert b'hx-trigger="every 1s"' not in partial.content  # finished: polling stops
     assert "HX-Request" in partial["Vary"]
 
 
-def test_a_running_import_page_polls(admin_client, db):
+def test_a_running_import_page_polls(site_admin_client, db):
     run = ImportRun.objects.create(source="/x", status=ImportRun.Status.RUNNING, progress=40)
-    page = admin_client.get(reverse("papers:import_detail", args=[run.pk]))
+    page = site_admin_client.get(reverse("papers:import_detail", args=[run.pk]))
     assert b'hx-trigger="every 1s"' in page.content
     assert b'value="40"' in page.content
 
 
 def test_upload_with_path_traversal_is_refused_and_changes_nothing(
-    admin_client, fixture_data_dir, django_capture_on_commit_callbacks
+    site_admin_client, fixture_data_dir, django_capture_on_commit_callbacks
 ):
     def evil(tar):
         info = tarfile.TarInfo("../../evil.txt")
@@ -87,18 +89,18 @@ def test_upload_with_path_traversal_is_refused_and_changes_nothing(
         tar.addfile(info, io.BytesIO(b"x"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        _upload(admin_client, _archive_bytes(fixture_data_dir, evil))
+        _upload(site_admin_client, _archive_bytes(fixture_data_dir, evil))
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.FAILED
     assert "outside the archive" in run.error
     assert not Paper.objects.exists()
-    page = admin_client.get(reverse("papers:import_detail", args=[run.pk]))
+    page = site_admin_client.get(reverse("papers:import_detail", args=[run.pk]))
     assert b"outside the archive" in page.content
     assert b"Nothing was changed." in page.content
 
 
 def test_upload_with_a_symlink_is_refused(
-    admin_client, fixture_data_dir, django_capture_on_commit_callbacks
+    site_admin_client, fixture_data_dir, django_capture_on_commit_callbacks
 ):
     def link(tar):
         info = tarfile.TarInfo("acl-anthology/data/xml/link.xml")
@@ -107,56 +109,56 @@ def test_upload_with_a_symlink_is_refused(
         tar.addfile(info)
 
     with django_capture_on_commit_callbacks(execute=True):
-        _upload(admin_client, _archive_bytes(fixture_data_dir, link))
+        _upload(site_admin_client, _archive_bytes(fixture_data_dir, link))
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.FAILED
     assert "is a link" in run.error
 
 
-def test_corrupt_upload_fails_cleanly(admin_client, db, django_capture_on_commit_callbacks):
+def test_corrupt_upload_fails_cleanly(site_admin_client, db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        _upload(admin_client, b"\x1f\x8b not gzip at all")
+        _upload(site_admin_client, b"\x1f\x8b not gzip at all")
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.FAILED
     assert "corrupt or unreadable archive" in run.error
 
 
-def test_upload_must_be_an_archive_within_the_size_limit(admin_client, fixture_data_dir):
-    response = _upload(admin_client, b"hello", name="notes.txt")
+def test_upload_must_be_an_archive_within_the_size_limit(site_admin_client, fixture_data_dir):
+    response = _upload(site_admin_client, b"hello", name="notes.txt")
     assert response.status_code == 400
     assert b"upload a .tar.gz, .tar.xz or .zip archive" in response.content
     with override_settings(IMPORT_UPLOAD_MAX_BYTES=10):
-        response = _upload(admin_client, _archive_bytes(fixture_data_dir))
+        response = _upload(site_admin_client, _archive_bytes(fixture_data_dir))
     assert response.status_code == 400
     assert b"over the limit" in response.content
     assert not ImportRun.objects.exists()
 
 
-def test_form_needs_exactly_one_source(admin_client):
-    response = admin_client.post(reverse("papers:import_new"), {})
+def test_form_needs_exactly_one_source(site_admin_client):
+    response = site_admin_client.post(reverse("papers:import_new"), {})
     assert response.status_code == 400
     assert b"Upload an archive or name a server path" in response.content
 
 
-def test_a_form_error_is_shown_once(admin_client):
-    response = admin_client.post(reverse("papers:import_new"), {})
+def test_a_form_error_is_shown_once(site_admin_client):
+    response = site_admin_client.post(reverse("papers:import_new"), {})
     assert response.content.count(b"Upload an archive or name a server path") == 1
 
 
 def test_preview_from_the_browser_then_discard(
-    admin_client, imported, fixture_data_dir, django_capture_on_commit_callbacks
+    site_admin_client, imported, fixture_data_dir, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = site_admin_client.post(
             reverse("papers:import_new"),
             {"server_path": str(fixture_data_dir), "preview_name": "same-data"},
         )
     preview = Preview.objects.get(name="same-data")
-    page = admin_client.get(response.url)
+    page = site_admin_client.get(response.url)
     assert b"Effect on people" in page.content
     assert b"0 author entries change person" in page.content
 
-    response = admin_client.post(
+    response = site_admin_client.post(
         reverse("papers:preview_decide", args=["same-data"]), {"action": "discard"}
     )
     assert response.status_code == 302
