@@ -475,7 +475,7 @@ def anthology_import(
             if not preview_name and last is not None and last.checksum == checksum:
                 if promoting is not None:
                     with transaction.atomic(), connection.cursor() as cursor:
-                        _preview_mark_promoted(cursor, promoting)
+                        _preview_decide(cursor, promoting, Preview.Status.PROMOTED)
                 result = ImportResult(run=run, unchanged=True)
             else:
                 snap = read_snapshot(
@@ -526,7 +526,9 @@ def _write_snapshot(
         # One import at a time: a second one waits here instead of interleaving.
         cursor.execute("LOCK TABLE papers_authorship IN SHARE ROW EXCLUSIVE MODE")
         if promoting is not None:
-            _preview_mark_promoted(cursor, promoting)
+            # in this transaction: the data and the decision commit together, and a discard
+            # that came first fails the promotion with nothing changed
+            _preview_decide(cursor, promoting, Preview.Status.PROMOTED)
         if progress:
             progress("write", 0, 1)
         if _table_is_empty(cursor, "papers_authorship") and _table_is_empty(
@@ -720,25 +722,19 @@ def effect_lines(effect: dict) -> list[str]:
 def preview_discard(*, preview: Preview) -> None:
     """Drop a preview's data (and its uploaded archive); the current data is untouched."""
     with transaction.atomic(), connection.cursor() as cursor:
-        locked = Preview.objects.select_for_update().get(pk=preview.pk)
-        if locked.status != Preview.Status.READY:
-            raise AnthologyDataError(f"preview {preview.name} is already {locked.status}")
-        cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
-        locked.status = Preview.Status.DISCARDED
-        locked.save(update_fields=["status"])
+        _preview_decide(cursor, preview, Preview.Status.DISCARDED)
     preview.status = Preview.Status.DISCARDED
     upload_remove(path=preview.source)
 
 
-def _preview_mark_promoted(cursor, preview: Preview) -> None:
-    """Inside the import's transaction, so the data and the decision commit together: a discard
-    that came first fails the import (nothing changes); one that comes later waits on the row
-    lock and then finds the preview promoted."""
+def _preview_decide(cursor, preview: Preview, status: str) -> None:
+    """Drop a READY preview's schema and record `status`, in the caller's transaction. The row
+    lock orders a discard and a promotion of one preview: the second finds it decided."""
     locked = Preview.objects.select_for_update().get(pk=preview.pk)
     if locked.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {locked.status}")
     cursor.execute(f"DROP SCHEMA IF EXISTS {preview.schema} CASCADE")
-    locked.status = Preview.Status.PROMOTED
+    locked.status = status
     locked.save(update_fields=["status"])
 
 
