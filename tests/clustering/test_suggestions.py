@@ -107,18 +107,8 @@ def test_refresh_suggestions_stores_splits_for_pages_with_two_items(model_path):
 def test_refresh_suggestions_honours_applied_moves(model_path):
     person = make_person(first="Wei", last="Wang")
     _page_with_two_people(person)
-    entries = list(person.authorships.order_by("id"))
     # a reviewer moved one paper of each group here together: they must stay together
-    source = make_person(first="Wei", last="Wang")
-    changeset = make_changeset(status=ChangeSet.Status.APPLIED)
-    for entry in (entries[0], entries[1]):
-        make_move(
-            changeset=changeset,
-            authorship=entry,
-            from_person_id=source.id,
-            to_person=person,
-            status=Move.Status.APPLIED,
-        )
+    entries = _move_two_here(person)
     call_command(
         "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
     )
