@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "papers.middleware.PreviewSchemaMiddleware",
+    "papers.importing.middleware.PreviewSchemaMiddleware",
 ]
 
 ROOT_URLCONF = "anthology_review.urls"

@@ -3,16 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from assignments import views as assignments_views
-from papers import urls as papers_urls
+from assignments.changesets import views as changeset_views
+from assignments.pages import urls as pages_urls
 
 # A preview's author pages are the ordinary pages, served from the preview's schema
-# (papers.middleware.PreviewSchemaMiddleware takes the `preview` argument); reviewers propose
-# fixes on them too.
+# (papers.importing.middleware.PreviewSchemaMiddleware takes the `preview` argument);
+# reviewers propose fixes on them too.
 preview_patterns = (
     [
-        *papers_urls.person_patterns,
-        path("changeset/assign/", assignments_views.assign, name="assign"),
+        *pages_urls.person_patterns,
+        path("changeset/assign/", changeset_views.assign, name="assign"),
     ],
     "preview",
 )
@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("previews/<slug:preview>/", include(preview_patterns)),
+    path("", include("assignments.pages.urls")),
     path("", include("papers.urls")),
     path("", include("assignments.urls")),
 ]

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AssignmentsConfig(AppConfig):
     name = "assignments"
     verbose_name = "Assignments and review"
+
+    def ready(self) -> None:
+        # The import (in papers, below this app) asks which entries reviewers decided through
+        # an interface it owns; this app answers it.
+        from assignments import decisions
+        from papers.importing import decisions as import_decisions
+
+        import_decisions.register(decisions.import_decisions)

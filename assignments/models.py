@@ -7,6 +7,14 @@ from papers.models import Authorship, Person
 
 
 class ChangeSet(models.Model):
+    """A reviewer's proposed moves, reviewed and applied as one.
+
+    Every foreign key of the review records is enforced by the database (DB_* or DO_NOTHING,
+    which leaves PostgreSQL's NO ACTION constraint to refuse a delete): Move.authorship must be
+    set null by the database when an import deletes an entry by SQL, and Django does not allow
+    database- and Python-level rules to be mixed in one chain of references.
+    """
+
     class Status(models.TextChoices):
         DRAFT = "draft"  # being built by its reviewer, saved as it grows
         SUBMITTED = "submitted"  # waiting for a maintainer
@@ -15,7 +23,7 @@ class ChangeSet(models.Model):
         REVERTED = "reverted"  # applied, then undone by a later change set
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="changesets"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="changesets"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     note = models.TextField(blank=True)
@@ -26,7 +34,7 @@ class ChangeSet(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         related_name="reviewed_changesets",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -35,7 +43,7 @@ class ChangeSet(models.Model):
     exported_at = models.DateTimeField(null=True, blank=True)
     # A revert is itself a change set that points at the one it undoes.
     reverts = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reverted_by"
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="reverted_by"
     )
 
     class Meta:
@@ -48,7 +56,9 @@ class ChangeSet(models.Model):
 class NewPerson(models.Model):
     """A verified person that a change set creates when it is applied."""
 
-    changeset = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="new_persons")
+    changeset = models.ForeignKey(
+        ChangeSet, on_delete=models.DB_CASCADE, related_name="new_persons"
+    )
     person_id = models.CharField(max_length=160)
     first_name = models.TextField(blank=True)
     last_name = models.TextField()
@@ -75,10 +85,11 @@ class Move(models.Model):
         APPLIED = "applied"
         REVERTED = "reverted"
 
-    changeset = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="moves")
-    # SET_NULL: the record of who moved what outlives a re-import that drops the entry.
+    changeset = models.ForeignKey(ChangeSet, on_delete=models.DB_CASCADE, related_name="moves")
+    # The record of who moved what outlives a re-import that drops the entry (item, role,
+    # position and from are kept below). At the database level: the import deletes by SQL.
     authorship = models.ForeignKey(
-        Authorship, null=True, on_delete=models.SET_NULL, related_name="moves"
+        Authorship, null=True, on_delete=models.DB_SET_NULL, related_name="moves"
     )
     item_id = models.CharField(max_length=128)
     role = models.CharField(max_length=6)
@@ -87,10 +98,10 @@ class Move(models.Model):
     from_person_id = models.CharField(max_length=160)
     # Exactly one of to_person (existing) and to_new_person (created on apply).
     to_person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming_moves"
+        Person, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="incoming_moves"
     )
     to_new_person = models.ForeignKey(
-        NewPerson, null=True, blank=True, on_delete=models.CASCADE, related_name="moves"
+        NewPerson, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="moves"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -132,7 +143,8 @@ class Move(models.Model):
 class Suggestion(models.Model):
     """The clustering service's proposed split of one person page, stored for instant display."""
 
-    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="suggestion")
+    # At the database level: the import removes persons by SQL.
+    person = models.OneToOneField(Person, on_delete=models.DB_CASCADE, related_name="suggestion")
     computed_at = models.DateTimeField(auto_now=True)
     # expected number of distinct people the page mixes (1.0 = one person)
     estimated_people = models.FloatField(default=1.0)

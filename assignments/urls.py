@@ -1,25 +1,23 @@
 from django.urls import path
 
-from assignments import review_views, views
+from assignments.changesets import views as changeset_views
+from assignments.export import views as export_views
+from assignments.review import views as review_views
 
 app_name = "assignments"
-urlpatterns: list = []
-
-# --- reviewers' drafting (assignments/views.py) ---
-urlpatterns += [
-    path("changeset/", views.changeset_draft, name="draft"),
-    path("changeset/assign/", views.assign, name="assign"),
-    path("changeset/propose-id/", views.propose_id, name="propose_id"),
-    path("changeset/note/", views.note_update, name="note"),
-    path("changeset/submit/", views.submit, name="submit"),
-    path("changeset/moves/<int:move_id>/remove/", views.move_remove, name="move_remove"),
-]
-
-# --- maintainers' review (assignments/review_views.py) ---
-urlpatterns += [
+urlpatterns = [
+    # reviewers' drafting
+    path("changeset/", changeset_views.changeset_draft, name="draft"),
+    path("changeset/assign/", changeset_views.assign, name="assign"),
+    path("changeset/propose-id/", changeset_views.propose_id, name="propose_id"),
+    path("changeset/note/", changeset_views.note_update, name="note"),
+    path("changeset/submit/", changeset_views.submit, name="submit"),
+    path("changeset/moves/<int:move_id>/remove/", changeset_views.move_remove, name="move_remove"),
+    # maintainers' review
     path("review/", review_views.review_queue, name="review_queue"),
     path("review/<int:pk>/", review_views.review_changeset, name="review_changeset"),
     path("review/<int:pk>/decide/", review_views.review_decide, name="review_decide"),
     path("review/<int:pk>/revert/", review_views.review_revert, name="review_revert"),
-    path("review/export.<str:fmt>", review_views.review_export, name="review_export"),
+    # the export
+    path("review/export.<str:fmt>", export_views.review_export, name="review_export"),
 ]

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
 
 # The data/ folder of a checkout, data folder or archive (unpacked into a temporary folder):
 # the app's own reader.
-from papers.anthology import open_data_dir as data_folder  # noqa: E402
+from papers.importing.archives import open_data_dir as data_folder  # noqa: E402
 
 
 def scratch_database_env(name: str) -> dict:

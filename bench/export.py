@@ -88,8 +88,8 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from papers import services as papers_services
-    from papers.anthology import library_resolutions
+    from papers.importing import services as papers_services
+    from papers.library import entry_resolutions as library_resolutions
     from tests.factories import make_user
 
     setup_test_environment()
@@ -182,7 +182,7 @@ def main() -> None:
 
         from django.contrib.auth.models import User
 
-        from assignments import services
+        from assignments.review import services
         from assignments.models import ChangeSet
 
         boss = User.objects.get(username="maintainer")

@@ -49,8 +49,8 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from papers import services
-    from papers.anthology import read_snapshot
+    from papers.importing import previews, services
+    from papers.importing.reader import read_snapshot
     from papers.models import ImportRun
 
     with data_folder(source) as data_dir, tempfile.TemporaryDirectory() as tmp:
@@ -66,19 +66,19 @@ def main() -> None:
         library = time.perf_counter() - start
         run = ImportRun.objects.create(source=str(changed), preview_name="bench")
         start = time.perf_counter()
-        result = services._write_preview(run, snap, "bench", None)
+        previews.preview_write(run, snap, "bench", None)
         write = time.perf_counter() - start
         # The effect alone, once more on the finished preview (it is part of `write` above).
         with connection.cursor() as cursor:
             start = time.perf_counter()
-            effect = services._preview_effect(cursor, "preview_bench")
+            effect = previews._preview_effect(cursor, "preview_bench")
             effect_only = time.perf_counter() - start
 
     print(f"library load of the changed data: {library:.2f} s")
     print(f"copy current data + merge the change + effect: {write:.2f} s")
     print(f"effect computation alone: {effect_only:.2f} s")
     print(f"preview total (load + write + effect): {library + write:.2f} s (target <= 30 s)")
-    for line in services.effect_lines(effect):
+    for line in previews.effect_lines(effect):
         print("  " + line)
     assert result.effect["counts"] == effect["counts"]
 

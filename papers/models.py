@@ -21,7 +21,8 @@ class Collection(models.Model):
 
 class Volume(models.Model):
     id = models.CharField(primary_key=True, max_length=96)  # "2024.acl-long"
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="volumes")
+    # Database-level deletes: the import deletes rows by SQL, where Python-level rules never run.
+    collection = models.ForeignKey(Collection, on_delete=models.DB_CASCADE, related_name="volumes")
     title = models.TextField()
     year = models.PositiveSmallIntegerField(null=True)
     venue_ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
@@ -35,7 +36,7 @@ class Paper(models.Model):
     """A paper, or a volume's front matter (number "0"), as the library lists them."""
 
     id = models.CharField(primary_key=True, max_length=128)  # "2024.acl-long.1"
-    volume = models.ForeignKey(Volume, on_delete=models.CASCADE, related_name="papers")
+    volume = models.ForeignKey(Volume, on_delete=models.DB_CASCADE, related_name="papers")
     title = models.TextField()
     abstract = models.TextField(blank=True)
     year = models.PositiveSmallIntegerField(null=True, db_index=True)
@@ -79,7 +80,7 @@ class Person(models.Model):
 class PersonName(models.Model):
     """Every name a person is known by, searchable accent- and case-insensitively."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_variants")
+    person = models.ForeignKey(Person, on_delete=models.DB_CASCADE, related_name="name_variants")
     first = models.TextField(blank=True)
     last = models.TextField()
     script = models.CharField(max_length=16, blank=True)
@@ -90,6 +91,12 @@ class PersonName(models.Model):
     normalized = models.TextField()
 
     class Meta:
+        constraints = [
+            # The import matches names on these; two writers adding one name agree on one row.
+            models.UniqueConstraint(
+                fields=["person", "first", "last", "script"], name="personname_unique"
+            )
+        ]
         indexes = [
             GinIndex(fields=["normalized"], opclasses=["gin_trgm_ops"], name="personname_trgm"),
             models.Index(fields=["normalized"], name="personname_normalized_idx"),
@@ -111,9 +118,9 @@ class Authorship(models.Model):
         EDITOR = "editor"
 
     item_id = models.CharField(max_length=128)
-    volume = models.ForeignKey(Volume, on_delete=models.CASCADE, related_name="authorships")
+    volume = models.ForeignKey(Volume, on_delete=models.DB_CASCADE, related_name="authorships")
     paper = models.ForeignKey(
-        Paper, on_delete=models.CASCADE, null=True, blank=True, related_name="authorships"
+        Paper, on_delete=models.DB_CASCADE, null=True, blank=True, related_name="authorships"
     )
     role = models.CharField(max_length=6, choices=Role.choices)
     position = models.PositiveSmallIntegerField()
@@ -122,9 +129,10 @@ class Authorship(models.Model):
     affiliation = models.TextField(blank=True)
     explicit_id = models.CharField(max_length=160, blank=True)  # the `id` attribute
     explicit_orcid = models.CharField(max_length=19, blank=True)  # the `orcid` attribute
-    # Indexed by authorship_person_idx (person, item_id).
+    # Indexed by authorship_person_idx (person, item_id). A person with entries cannot be
+    # deleted: the database refuses (DO_NOTHING here, NO ACTION in the constraint).
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="authorships", db_index=False
+        Person, on_delete=models.DO_NOTHING, related_name="authorships", db_index=False
     )
 
     class Meta:

@@ -8,8 +8,16 @@ from functools import wraps
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 REVIEWER, MAINTAINER, ADMIN = "reviewer", "maintainer", "admin"
+
+# Who may do what: the one table of the rules, used by views (role_required), services and
+# templates (the `can` context), so that a page never offers what its view refuses.
+PROPOSERS = (REVIEWER, MAINTAINER, ADMIN)  # propose moves, keep a draft change set
+REVIEWERS_OF_CHANGES = (MAINTAINER, ADMIN)  # approve, reject, revert, export; watch imports
+IMPORTERS = (ADMIN,)  # start imports and previews
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
@@ -29,11 +37,33 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     return bool(user_roles(user).intersection(roles))
 
 
-def roles_context(request) -> dict:
-    """Context processor: `roles`, the current user's role names (queried only when used)."""
-    from django.utils.functional import SimpleLazyObject
+def can_propose(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return user_has_role(user, *PROPOSERS)
 
-    return {"roles": SimpleLazyObject(lambda: user_roles(request.user))}
+
+def can_review(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return user_has_role(user, *REVIEWERS_OF_CHANGES)
+
+
+def can_import(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return user_has_role(user, *IMPORTERS)
+
+
+def roles_context(request: HttpRequest) -> dict:
+    """Context processor: `roles`, the current user's role names, and `can`, what they may do
+    (queried only when used)."""
+
+    def can() -> dict[str, bool]:
+        return {
+            "propose": can_propose(request.user),
+            "review": can_review(request.user),
+            "import": can_import(request.user),
+        }
+
+    return {
+        "roles": SimpleLazyObject(lambda: user_roles(request.user)),
+        "can": SimpleLazyObject(can),
+    }
 
 
 def role_required(*roles: str) -> Callable:

@@ -3,11 +3,11 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
@@ -17,14 +17,6 @@ from papers.orcid import orcid_normalize
 def people_prefix(preview_name: str | None = None) -> str:
     """Where person pages live: /people/, or /previews/<name>/people/ inside a preview."""
     return f"/previews/{preview_name}/people/" if preview_name else "/people/"
-
-
-def person_url(person_id: str, preview_name: str | None = None, *, page: str = "person") -> str:
-    """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/);
-    `page="person_suggestion"` for the page's suggested split."""
-    if preview_name:
-        return reverse(f"preview:{page}", kwargs={"preview": preview_name, "person_id": person_id})
-    return reverse(f"papers:{page}", kwargs={"person_id": person_id})
 
 
 @dataclass
@@ -54,7 +46,7 @@ class Entry:
     venue_ids: list[str]
     booktitle: str
     coauthors: list[Coauthor] = field(default_factory=list)
-    pending_move: object | None = None  # assignments.models.Move, set by the view
+    pending_move: Any = None  # a move in flight, set by the page that shows it
     group: int | None = None  # index of the suggested group it falls in, 1-based
 
     @property

@@ -1,32 +1,11 @@
-from django.urls import path, register_converter
-from django.urls.converters import StringConverter
+from django.urls import path
 
-from papers import import_views, views
-
-
-class PersonIdConverter(StringConverter):
-    """A person id as the Anthology's paths print it: `id`, or `slug/unverified`."""
-
-    regex = r"[^/]+(?:/unverified)?"
-
-
-register_converter(PersonIdConverter, "person")
-
-# The Anthology's own paths, so links can be swapped between the two sites; served for
-# previews too (anthology_review/urls.py).
-person_patterns = [
-    path("people/<person:person_id>/", views.person_detail, name="person"),
-    path(
-        "people/<person:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"
-    ),
-]
+from papers import views
+from papers.importing import views as import_views
 
 app_name = "papers"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("search/", views.search, name="search"),
-    path("mixed/", views.mixed, name="mixed"),
-    *person_patterns,
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),

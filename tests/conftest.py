@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from papers.importing import services as importing
+
 FIXTURE_DATA = Path(__file__).resolve().parent.parent / "fixtures" / "data"
 
 
@@ -40,9 +42,8 @@ def data_copy(tmp_path) -> Path:
 @pytest.fixture
 def imported(db, fixture_data_dir):
     """The database with the fixture data imported."""
-    from papers import services
 
-    return services.anthology_import(path=fixture_data_dir)
+    return importing.anthology_import(path=fixture_data_dir)
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from assignments.clustering import names as nm
 from assignments.clustering.evaluation import write_blocks
 from assignments.clustering.metrics import bcubed
 from assignments.clustering.model import ClusteringModel
+from assignments.clustering.signatures import coauthors_of, make_signature, printed_name
+from papers import library
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +43,12 @@ def _text(markup) -> str:
 
 def extract_signatures(datadir: Path | str) -> list[dict]:
     """Every paper author entry as a signature, plus `_person`, `_verified`, `_catch_all`."""
-    from acl_anthology import Anthology
-
-    anthology = Anthology(datadir=str(datadir), verbose=False)
+    anthology = library.open_anthology(datadir)
     sigs: list[dict] = []
     for paper in anthology.papers():
         if paper.is_frontmatter or not paper.authors:
             continue
-        printed = [f"{ns.first or ''} {ns.last}".strip() for ns in paper.authors]
-        venue = paper.venue_ids[0] if paper.venue_ids else ""
+        printed = [(pos, printed_name(ns.first, ns.last)) for pos, ns in enumerate(paper.authors)]
         try:
             year = int(paper.year)
         except (TypeError, ValueError):
@@ -61,20 +60,22 @@ def extract_signatures(datadir: Path | str) -> list[dict]:
             person = ns.resolve()
             comment = (person.comment or "").lower()
             sigs.append(
-                {
-                    "id": f"{paper.full_id}/{pos}",
-                    "paper_id": paper.full_id,
-                    "title": title,
-                    "abstract": abstract,
-                    "year": year,
-                    "venue": venue,
-                    "booktitle": booktitle,
-                    "author_position": pos,
-                    "first": ns.first or "",
-                    "last": ns.last,
-                    "affiliation": ns.affiliation or "",
-                    "coauthors": printed[:pos] + printed[pos + 1 :],
-                    "orcid": ns.orcid or "",
+                make_signature(
+                    id=f"{paper.full_id}/{pos}",
+                    paper_id=paper.full_id,
+                    title=title,
+                    abstract=abstract,
+                    year=year,
+                    venue_ids=paper.venue_ids,
+                    booktitle=booktitle,
+                    position=pos,
+                    first=ns.first or "",
+                    last=ns.last,
+                    affiliation=ns.affiliation or "",
+                    coauthors=coauthors_of(printed, pos),
+                    orcid=ns.orcid or "",
+                )
+                | {
                     "_person": person.id,
                     "_verified": bool(person.is_explicit),
                     "_catch_all": any(c in comment for c in CATCH_ALL),

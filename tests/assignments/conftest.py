@@ -1,5 +1,6 @@
 import pytest
 
+from papers.importing import services as importing
 from tests.factories import make_paper, make_person, make_user
 
 
@@ -14,9 +15,8 @@ def person_page():
 @pytest.fixture
 def folder(data_copy):
     """A writable copy of the fixture data folder, imported into the database."""
-    from papers import services
 
-    services.anthology_import(path=data_copy)
+    importing.anthology_import(path=data_copy)
     return data_copy
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from django.db.models import Count, Exists, OuterRef
 
-from assignments import services
+from assignments.export import services as export
 from assignments.models import ChangeSet, Move
-from papers.anthology import library_resolutions
+from assignments.review import services as review
+from papers.library import entry_resolutions as library_resolutions
 from papers.models import Authorship, Person
 from tests.factories import (
     make_changeset,
@@ -54,7 +55,7 @@ def _split_peiyu_liu(maintainer) -> ChangeSet:
     for a in Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id"):
         if a.item_id in RUC + SDNU:
             make_move(changeset=cs, authorship=a, to_new_person=ruc if a.item_id in RUC else other)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
     return cs
 
 
@@ -65,7 +66,7 @@ def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder,
     moved = {(m.item_id, m.role, m.position): m.target_id for m in cs.moves.all()}
     assert sorted(moved.values()) == ["peiyu-liu-ruc"] * 6 + ["peiyu-liu-sdnu"] * 2
 
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert result.ok and result.written and result.changeset_ids == [cs.pk]
     touched = ["2021.acl", "2022.coling", "2023.acl", "2024.acl", "2024.lrec", "2025.coling"]
@@ -101,21 +102,21 @@ def test_split_export_resolves_moved_entries_to_new_ids_and_nothing_else(folder,
 
 def test_second_export_and_export_with_nothing_approved_change_nothing(folder, maintainer):
     original = _snapshot(folder)
-    empty = services.changes_export(data_dir=folder)
+    empty = export.changes_export(data_dir=folder)
     assert empty.ok and empty.diff == "" and empty.changeset_ids == []
     assert _snapshot(folder) == original
 
     # submitted but not approved: not exported
     a = Authorship.objects.filter(person_id=UNVERIFIED).first()
     make_proposal(authorships=[a], person_id="peiyu-liu-x")
-    assert services.changes_export(data_dir=folder).diff == ""
+    assert export.changes_export(data_dir=folder).diff == ""
     assert _snapshot(folder) == original
 
     _split_peiyu_liu(maintainer)
-    first = services.changes_export(data_dir=folder)
+    first = export.changes_export(data_dir=folder)
     assert first.diff
     exported = _snapshot(folder)
-    second = services.changes_export(data_dir=folder)
+    second = export.changes_export(data_dir=folder)
     assert second.diff == "" and second.files == [] and second.changeset_ids == []
     assert _snapshot(folder) == exported
 
@@ -123,7 +124,7 @@ def test_second_export_and_export_with_nothing_approved_change_nothing(folder, m
 def test_dry_run_prints_the_diff_and_writes_nothing(folder, maintainer):
     original = _snapshot(folder)
     cs = _split_peiyu_liu(maintainer)
-    result = services.changes_export(data_dir=folder, dry_run=True)
+    result = export.changes_export(data_dir=folder, dry_run=True)
     assert result.diff.startswith("--- a/data/json/people.json\n+++ b/data/json/people.json")
     assert "+++ b/data/xml/2024.lrec.xml" in result.diff
     assert "2023.emnlp" not in result.diff
@@ -137,12 +138,12 @@ def test_dry_run_prints_the_diff_and_writes_nothing(folder, maintainer):
 def test_revert_after_export_restores_the_original_bytes(folder, maintainer):
     original = _snapshot(folder)
     cs = _split_peiyu_liu(maintainer)
-    services.changes_export(data_dir=folder)
+    export.changes_export(data_dir=folder)
     assert _snapshot(folder) != original
 
-    revert = services.changeset_revert(changeset=cs, user=maintainer)
+    revert = review.changeset_revert(changeset=cs, user=maintainer)
     assert revert.status == ChangeSet.Status.APPLIED
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert result.ok and result.changeset_ids == [revert.pk]
     assert _snapshot(folder) == original
@@ -155,8 +156,8 @@ def test_revert_after_export_restores_the_original_bytes(folder, maintainer):
 def test_change_and_revert_exported_together_change_nothing(folder, maintainer):
     original = _snapshot(folder)
     cs = _split_peiyu_liu(maintainer)
-    services.changeset_revert(changeset=cs, user=maintainer)
-    result = services.changes_export(data_dir=folder)
+    review.changeset_revert(changeset=cs, user=maintainer)
+    result = export.changes_export(data_dir=folder)
     assert result.ok and len(result.changeset_ids) == 2
     assert result.diff == ""
     assert _snapshot(folder) == original
@@ -166,7 +167,7 @@ def _approved_move(entry: Authorship, target: Person, maintainer) -> ChangeSet:
     """A change set moving one entry to `target`, approved and applied."""
     cs = make_changeset()
     make_move(changeset=cs, authorship=entry, to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
     return cs
 
 
@@ -174,9 +175,9 @@ def test_change_and_revert_exported_together_keep_the_entrys_id(folder, maintain
     entry = Authorship.objects.get(item_id="Y10-1009", explicit_id="yang-liu-ict")
     target = make_person(id="yang-liu/unverified", first="Yang", last="Liu")
     cs = _approved_move(entry, target, maintainer)
-    services.changeset_revert(changeset=cs, user=maintainer)
+    review.changeset_revert(changeset=cs, user=maintainer)
     original = _snapshot(folder)
-    assert services.changes_export(data_dir=folder).ok
+    assert export.changes_export(data_dir=folder).ok
     assert _snapshot(folder) == original
     entry.refresh_from_db()
     assert entry.explicit_id == "yang-liu-ict"  # what the XML says again
@@ -195,7 +196,7 @@ def test_target_found_by_name_elsewhere_is_a_conflict(folder, maintainer):
     a = Authorship.objects.filter(person_id=UNVERIFIED, item_id__startswith="2024.lrec").first()
     _approved_move(a, target, maintainer)
     original = _snapshot(folder)
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
     # Giving the target the name "Peiyu Liu" would pull the other Peiyu Liu entries along.
     assert result.conflicts and all("as a side effect" in c for c in result.conflicts)
     assert any("2023.emnlp-main.911" in c for c in result.conflicts)
@@ -210,7 +211,7 @@ def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintain
     cs = _approved_move(a, target, maintainer)
     original = _snapshot(folder)
 
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
     after = library_resolutions(folder)
@@ -220,8 +221,8 @@ def test_moving_to_an_existing_verified_person_adds_id_and_name(folder, maintain
     # the name would otherwise pull every other "Peiyu Liu" to the target
     assert entry["disable_name_matching"] is True
     assert after[("2023.emnlp-main.911", "author", 5)] == UNVERIFIED
-    services.changeset_revert(changeset=cs, user=maintainer)
-    services.changes_export(data_dir=folder)
+    review.changeset_revert(changeset=cs, user=maintainer)
+    export.changes_export(data_dir=folder)
     assert _snapshot(folder) == original
 
 
@@ -239,7 +240,7 @@ def test_folder_moved_on_is_a_conflict_and_nothing_is_written(folder, maintainer
     lrec.write_text(text)
     original = _snapshot(folder)
 
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert not result.ok and not result.written
     assert len(result.conflicts) == 1
@@ -255,7 +256,7 @@ def test_new_person_already_in_people_json_is_a_conflict(folder, maintainer):
     people["peiyu-liu-sdnu"] = {"names": [{"first": "Peiyu", "last": "Liu"}]}
     path.write_text(json.dumps(people))
     original = _snapshot(folder)
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
     # every "Peiyu Liu" now resolves to the person someone added upstream
     assert result.conflicts and all("peiyu-liu-sdnu" in c for c in result.conflicts)
     assert _snapshot(folder) == original
@@ -273,12 +274,12 @@ def test_two_new_persons_from_two_change_sets_reverted_together(folder, maintain
     sets = []
     for pid, chunk in (("peiyu-liu-ruc", entries[:2]), ("peiyu-liu-sdnu", entries[2:])):
         cs = make_proposal(authorships=chunk, person_id=pid)
-        services.changeset_approve(changeset=cs, user=maintainer)
+        review.changeset_approve(changeset=cs, user=maintainer)
         sets.append(cs)
-    assert services.changes_export(data_dir=folder).ok
+    assert export.changes_export(data_dir=folder).ok
     for cs in reversed(sets):
-        services.changeset_revert(changeset=cs, user=maintainer)
-    result = services.changes_export(data_dir=folder)
+        review.changeset_revert(changeset=cs, user=maintainer)
+    result = export.changes_export(data_dir=folder)
     assert result.ok, result.conflicts
     assert _snapshot(folder) == original
 
@@ -303,17 +304,17 @@ def test_namesake_of_a_verified_person_keeps_its_entries_and_revert_restores(fol
         changeset=cs, person_id=f"{vid}-two", first=v.first_name, last=v.last_name
     )
     make_move(changeset=cs, authorship=entries[0], to_new_person=namesake)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
 
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
     after = library_resolutions(folder)
     moved = (entries[0].item_id, entries[0].role, entries[0].position)
     assert after == {k: (f"{vid}-two" if k == moved else p) for k, p in before.items()}
     assert result.diff.count(f'id="{vid}"') >= 2  # the ids that keep the rest on the person
-    services.changeset_revert(changeset=cs, user=maintainer)
-    assert services.changes_export(data_dir=folder).ok
+    review.changeset_revert(changeset=cs, user=maintainer)
+    assert export.changes_export(data_dir=folder).ok
     assert _snapshot(folder) == original
 
 
@@ -355,7 +356,7 @@ def test_move_to_an_unverified_page_drops_the_id(folder, maintainer):
     before = library_resolutions(folder)
     original = _snapshot(folder)
 
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
 
     assert result.ok, result.conflicts
     key = (entry.item_id, entry.role, entry.position)
@@ -364,8 +365,8 @@ def test_move_to_an_unverified_page_drops_the_id(folder, maintainer):
     }
     assert '-      <author id="yang-liu-ict"><first>Yang</first>' in result.diff
     assert "+      <author><first>Yang</first><last>Liu</last>" in result.diff
-    services.changeset_revert(changeset=cs, user=maintainer)
-    assert services.changes_export(data_dir=folder).ok
+    review.changeset_revert(changeset=cs, user=maintainer)
+    assert export.changes_export(data_dir=folder).ok
     assert _snapshot(folder) == original
 
 
@@ -375,7 +376,7 @@ def test_unverified_page_a_name_cannot_reach_is_a_conflict(folder, maintainer):
     target = make_person(id="l-padro/unverified", first="L.", last="Padró")
     _approved_move(entry, target, maintainer)
     original = _snapshot(folder)
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
     assert result.conflicts == [
         f"W99-0603 author #{entry.position + 1} ('L. Padró') would resolve to lluis-padro, "
         "not l-padro/unverified as approved"
@@ -387,8 +388,6 @@ def test_a_second_export_into_the_same_folder_waits_its_turn(folder, maintainer)
     import threading
 
     from django.db import connection
-
-    from assignments.services import export
 
     _split_peiyu_liu(maintainer)
     original = _snapshot(folder)
@@ -406,13 +405,13 @@ def test_a_second_export_into_the_same_folder_waits_its_turn(folder, maintainer)
     thread.start()
     holding.wait(10)
     try:
-        result = services.changes_export(data_dir=folder)
+        result = export.changes_export(data_dir=folder)
     finally:
         release.set()
         thread.join()
     assert result.conflicts == [f"Another export into {folder} is running."]
     assert _snapshot(folder) == original
-    assert services.changes_export(data_dir=folder).written
+    assert export.changes_export(data_dir=folder).written
 
 
 def test_what_the_library_refuses_is_a_conflict(folder, maintainer):
@@ -421,9 +420,9 @@ def test_what_the_library_refuses_is_a_conflict(folder, maintainer):
     entries = Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id")[:2]
     for i, a in enumerate(entries):
         cs = make_proposal(authorships=[a], person_id=f"peiyu-liu-{i}", orcid=orcid)
-        services.changeset_approve(changeset=cs, user=maintainer)
+        review.changeset_approve(changeset=cs, user=maintainer)
     original = _snapshot(folder)
-    result = services.changes_export(data_dir=folder)
+    result = export.changes_export(data_dir=folder)
     assert len(result.conflicts) == 1
     assert orcid in result.conflicts[0] and "peiyu-liu-0" in result.conflicts[0]
     assert _snapshot(folder) == original

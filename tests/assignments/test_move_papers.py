@@ -3,6 +3,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from assignments.changesets import services as drafting
 from assignments.models import ChangeSet, Move
 from papers.models import Authorship, Person
 from tests.factories import make_paper, make_person, make_user
@@ -101,12 +102,11 @@ def test_same_validation_as_the_web_path(mixed_page):
 
 
 def test_refuses_to_submit_a_web_draft_in_progress(mixed_page):
-    from assignments import services
 
     person, papers = mixed_page
     rev = make_user(username="rev", roles=("reviewer",))
-    draft = services.changeset_get_or_create_draft(user=rev)
-    services.moves_add(
+    draft = drafting.changeset_get_or_create_draft(user=rev)
+    drafting.moves_add(
         changeset=draft,
         authorships=[papers[1].authorships.get()],
         to_person=make_person(verified=True),

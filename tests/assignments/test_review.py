@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from assignments import services
 from assignments.models import ChangeSet, Move
+from assignments.review import services as review
 from papers.models import Authorship, Person
 from tests.factories import (
     make_changeset,
@@ -30,7 +30,7 @@ def test_approve_all_applies_moves_to_a_new_verified_person(maintainer):
     page, entries = _mixed_page()
     cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc", note="RUC papers")
 
-    services.changeset_approve(changeset=cs, user=maintainer, comment="looks right")
+    review.changeset_approve(changeset=cs, user=maintainer, comment="looks right")
 
     cs.refresh_from_db()
     assert cs.status == ChangeSet.Status.APPLIED
@@ -55,7 +55,7 @@ def test_approve_some_rejects_the_others(maintainer):
     cs = make_changeset()
     moves = [make_move(changeset=cs, authorship=a, to_person=target) for a in entries]
 
-    services.changeset_approve(changeset=cs, user=maintainer, move_ids=[moves[0].pk])
+    review.changeset_approve(changeset=cs, user=maintainer, move_ids=[moves[0].pk])
 
     statuses = dict(cs.moves.values_list("pk", "status"))
     assert statuses == {
@@ -73,7 +73,7 @@ def test_approve_rejects_unknown_move_ids(maintainer):
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[0], to_person=target)
     with pytest.raises(ValidationError, match="not pending moves"):
-        services.changeset_approve(changeset=cs, user=maintainer, move_ids=[999999])
+        review.changeset_approve(changeset=cs, user=maintainer, move_ids=[999999])
     assert Authorship.objects.get(pk=entries[0].pk).person_id != target.id
 
 
@@ -82,11 +82,11 @@ def test_only_maintainers_approve_reject_or_revert():
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[0], to_person=make_person(verified=True))
     reviewer = make_user(roles=("reviewer",))
-    for call in (services.changeset_approve, services.changeset_reject):
+    for call in (review.changeset_approve, review.changeset_reject):
         with pytest.raises(PermissionDenied):
             call(changeset=cs, user=reviewer)
     with pytest.raises(PermissionDenied):
-        services.changeset_revert(changeset=cs, user=reviewer)
+        review.changeset_revert(changeset=cs, user=reviewer)
     assert ChangeSet.objects.get(pk=cs.pk).status == ChangeSet.Status.SUBMITTED
 
 
@@ -95,13 +95,13 @@ def test_reject_marks_moves_and_changes_no_data(maintainer):
     cs = make_changeset()
     for a in entries:
         make_move(changeset=cs, authorship=a, to_person=make_person(verified=True))
-    services.changeset_reject(changeset=cs, user=make_user(roles=("admin",)), comment="no")
+    review.changeset_reject(changeset=cs, user=make_user(roles=("admin",)), comment="no")
     cs.refresh_from_db()
     assert cs.status == ChangeSet.Status.REJECTED and cs.review_comment == "no"
     assert set(cs.moves.values_list("status", flat=True)) == {Move.Status.REJECTED}
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {page.id}
     with pytest.raises(ValidationError, match="only submitted"):
-        services.changeset_approve(changeset=cs, user=maintainer)
+        review.changeset_approve(changeset=cs, user=maintainer)
 
 
 def test_conflict_applies_nothing_and_names_what_changed(maintainer):
@@ -111,8 +111,8 @@ def test_conflict_applies_nothing_and_names_what_changed(maintainer):
     # Someone moved the second entry elsewhere after the proposal was made.
     Authorship.objects.filter(pk=entries[1].pk).update(person=other)
 
-    with pytest.raises(services.ChangeSetConflict) as exc:
-        services.changeset_approve(changeset=cs, user=maintainer)
+    with pytest.raises(review.ChangeSetConflict) as exc:
+        review.changeset_approve(changeset=cs, user=maintainer)
 
     assert [c.actual_person_id for c in exc.value.conflicts] == [other.id]
     assert other.id in exc.value.messages[0] and entries[1].item_id in exc.value.messages[0]
@@ -127,16 +127,16 @@ def test_new_person_id_taken_is_a_conflict(maintainer):
     _, entries = _mixed_page(1)
     make_person(id="peiyu-liu-x", verified=True, first="Peiyu", last="Liu")
     cs = make_proposal(authorships=[entries[0]], person_id="peiyu-liu-x")
-    with pytest.raises(services.ChangeSetConflict, match="already exists"):
-        services.changeset_approve(changeset=cs, user=maintainer)
+    with pytest.raises(review.ChangeSetConflict, match="already exists"):
+        review.changeset_approve(changeset=cs, user=maintainer)
 
 
 def test_revert_restores_entries_and_removes_created_person(maintainer):
     page, entries = _mixed_page(3)
     cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc")
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
 
-    revert = services.changeset_revert(changeset=cs, user=maintainer)
+    revert = review.changeset_revert(changeset=cs, user=maintainer)
 
     assert revert.status == ChangeSet.Status.APPLIED and revert.reverts_id == cs.pk
     cs.refresh_from_db()
@@ -147,7 +147,7 @@ def test_revert_restores_entries_and_removes_created_person(maintainer):
     page.refresh_from_db()
     assert page.item_count == 3
     with pytest.raises(ValidationError, match="only applied"):
-        services.changeset_revert(changeset=cs, user=maintainer)
+        review.changeset_revert(changeset=cs, user=maintainer)
 
 
 def test_revert_after_later_change_becomes_a_proposal(maintainer):
@@ -157,14 +157,14 @@ def test_revert_after_later_change_becomes_a_proposal(maintainer):
     first = make_changeset()
     for a in entries:
         make_move(changeset=first, authorship=a, to_person=a_target)
-    services.changeset_approve(changeset=first, user=maintainer)
+    review.changeset_approve(changeset=first, user=maintainer)
     later = make_changeset()
     make_move(
         changeset=later, authorship=Authorship.objects.get(pk=entries[1].pk), to_person=b_target
     )
-    services.changeset_approve(changeset=later, user=maintainer)
+    review.changeset_approve(changeset=later, user=maintainer)
 
-    revert = services.changeset_revert(changeset=first, user=maintainer)
+    revert = review.changeset_revert(changeset=first, user=maintainer)
 
     assert revert.status == ChangeSet.Status.SUBMITTED
     assert "changed since" in revert.note
@@ -178,7 +178,7 @@ def test_revert_after_later_change_becomes_a_proposal(maintainer):
         entries[0].pk: a_target.id,
         entries[1].pk: b_target.id,
     }
-    services.changeset_approve(changeset=revert, user=maintainer)
+    review.changeset_approve(changeset=revert, user=maintainer)
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {page.id}
     first.refresh_from_db()
     assert first.status == ChangeSet.Status.REVERTED
@@ -189,7 +189,7 @@ def test_stats_recomputed_for_source_and_target(maintainer):
     target = make_person(verified=True, first="Peiyu", last="Liu")
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[2], to_person=target)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
     page.refresh_from_db()
     target.refresh_from_db()
     assert (page.item_count, page.first_year, page.last_year) == (2, 2020, 2021)
@@ -214,9 +214,9 @@ def test_two_maintainers_applying_conflicting_sets_exactly_one_succeeds(maintain
     def run(i: int) -> None:
         try:
             barrier.wait()
-            services.changeset_approve(changeset=sets[i], user=users[i])
+            review.changeset_approve(changeset=sets[i], user=users[i])
             outcomes[i] = "applied"
-        except services.ChangeSetConflict:
+        except review.ChangeSetConflict:
             outcomes[i] = "conflict"
         finally:
             connection.close()

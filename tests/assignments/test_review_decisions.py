@@ -1,7 +1,9 @@
 import pytest
 
-from assignments import selectors, selectors_decisions, services
+from assignments import decisions
 from assignments.models import ChangeSet, Move
+from assignments.review import services as review
+from assignments.suggestions import split
 from papers.models import Authorship
 from papers.selectors import person_entries
 from tests.factories import (
@@ -24,24 +26,24 @@ def _split(maintainer):
     make_move(changeset=cs, authorship=entries[0], to_new_person=a)
     make_move(changeset=cs, authorship=entries[1], to_new_person=a)
     make_move(changeset=cs, authorship=entries[2], to_new_person=b)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
     return page, entries, cs
 
 
 def test_applied_moves_become_must_and_cannot_links(maintainer):
     page, e, _ = _split(maintainer)
-    must, cannot = selectors_decisions.decisions_for_person_ids([page.id])
+    must, cannot = decisions.decisions_for_person_ids([page.id])
     assert must == [(e[0].pk, e[1].pk)]
     assert cannot == sorted([(e[0].pk, e[2].pk), (e[1].pk, e[2].pk)])
     # the same decisions seen from a target person
-    must_a, _ = selectors_decisions.decisions_for_person_ids(["peiyu-liu-a"])
+    must_a, _ = decisions.decisions_for_person_ids(["peiyu-liu-a"])
     assert must_a == [(e[0].pk, e[1].pk)]
 
 
 def test_reverted_decisions_no_longer_count(maintainer):
     page, _, cs = _split(maintainer)
-    services.changeset_revert(changeset=cs, user=maintainer)
-    assert selectors_decisions.decisions_for_person_ids([page.id]) == ([], [])
+    review.changeset_revert(changeset=cs, user=maintainer)
+    assert decisions.decisions_for_person_ids([page.id]) == ([], [])
 
 
 def test_person_page_clustering_receives_the_decisions(client, fake_clustering, maintainer):
@@ -49,7 +51,7 @@ def test_person_page_clustering_receives_the_decisions(client, fake_clustering, 
     _, e, cs = _split(maintainer)
     seen = fake_clustering
 
-    must, cannot = selectors_decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
+    must, cannot = decisions.constraints_for_signatures("peiyu-liu-a", [e[0].pk, e[1].pk])
     assert (must, cannot) == ([(str(e[0].pk), str(e[1].pk))], [])
     client.get("/people/peiyu-liu-a/")
     assert seen["ids"] == {str(e[0].pk), str(e[1].pk)}
@@ -63,10 +65,10 @@ def test_on_demand_split_is_recomputed_after_a_new_decision(fake_clustering):
         make_paper(authors=(page,))
     entries = person_entries(page)
     seen = fake_clustering
-    selectors.computed_split(page, entries)
+    split.computed_split(page, entries)
     assert list(seen["must"]) == []
     seen.clear()
-    selectors.computed_split(page, entries)
+    split.computed_split(page, entries)
     assert seen == {}  # unchanged page and decisions: from the cache
 
     # a maintainer moves two of the entries here from another page: same entries, new decision
@@ -81,5 +83,5 @@ def test_on_demand_split_is_recomputed_after_a_new_decision(fake_clustering):
             to_person=page,
             status=Move.Status.APPLIED,
         )
-    selectors.computed_split(page, entries)
+    split.computed_split(page, entries)
     assert list(seen["must"]) == [(str(moved[0]), str(moved[1]))]

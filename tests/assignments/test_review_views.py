@@ -5,9 +5,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from pytest_django.asserts import assertTemplateUsed
 
-from assignments import selectors_decisions, services
+from assignments import decisions
+from assignments.export import services as export
 from assignments.models import ChangeSet
-from papers import services as papers_services
+from assignments.review import services as review
+from papers import services as catalog
 from papers.models import Authorship
 from tests.factories import (
     HTMX,
@@ -31,7 +33,7 @@ def maintainer(maintainer, client):
 def _proposal(n: int = 3, *, user=None, note: str = "RUC papers") -> ChangeSet:
     page = make_person(id=f"peiyu-liu-{n}/unverified", first="Peiyu", last="Liu")
     entries = [make_paper(authors=(page,), title=f"Paper {i}").authorships.get() for i in range(n)]
-    papers_services.persons_refresh_stats(person_ids=[page.id])
+    catalog.persons_refresh_stats(person_ids=[page.id])
     return make_proposal(authorships=entries, person_id=f"peiyu-liu-ruc{n}", user=user, note=note)
 
 
@@ -170,13 +172,13 @@ def test_reject_and_revert(client, maintainer):
 
 def test_audit_lists_moves_and_reverts_for_person_and_paper(maintainer):
     cs = _proposal(2, note="two people")
-    services.changeset_approve(changeset=cs, user=maintainer)
-    revert = services.changeset_revert(changeset=cs, user=maintainer)
-    events = selectors_decisions.audit_for_person("peiyu-liu-ruc2")
+    review.changeset_approve(changeset=cs, user=maintainer)
+    revert = review.changeset_revert(changeset=cs, user=maintainer)
+    events = decisions.audit_for_person("peiyu-liu-ruc2")
     assert [e.changeset.pk for e in events] == [revert.pk, cs.pk]
     assert [e.total for e in events] == [2, 2]
     item = cs.moves.first().item_id
-    assert [e.changeset.pk for e in selectors_decisions.audit_for_item(item)] == [revert.pk, cs.pk]
+    assert [e.changeset.pk for e in decisions.audit_for_item(item)] == [revert.pk, cs.pk]
     html = render_to_string("assignments/_audit.html", {"audit": events})
     assert "two people" in html and f"revert</strong> of change set {cs.pk}" in html
     assert "approved by boss" in html and "(undone)" in html
@@ -188,7 +190,7 @@ def test_export_downloads(client, maintainer, folder, settings):
     settings.ANTHOLOGY_DATA_DIR = str(folder)
     a = Authorship.objects.get(person_id="peiyu-liu/unverified", item_id="2022.coling-1.288")
     cs = make_proposal(authorships=[a], person_id="peiyu-liu-ruc", note="MoE paper")
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
 
     patch = client.get(reverse("assignments:review_export", args=["patch"]))
     assert patch.status_code == 200 and patch["Content-Type"].startswith("text/x-diff")
@@ -208,7 +210,7 @@ def test_export_is_prepared_in_the_background(client, maintainer, folder, settin
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     settings.ANTHOLOGY_DATA_DIR = str(folder)
     cs = _proposal(1)
-    services.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
     url = reverse("assignments:review_export", args=["patch"])
 
     waiting = client.get(url)
@@ -217,8 +219,8 @@ def test_export_is_prepared_in_the_background(client, maintainer, folder, settin
     assert client.get(url, headers=HTMX).status_code == 202
 
     # what the worker does
-    key, _ = services.export_preview_get(data_dir=str(folder))
-    services.export_preview_compute(data_dir=str(folder), key=key)
+    key, _ = export.pending_patch_get(data_dir=str(folder))
+    export.pending_patch_compute(data_dir=str(folder), key=key)
 
     ready = client.get(url, headers=HTMX)
     assert ready["HX-Redirect"] == url
@@ -238,8 +240,8 @@ def test_queue_query_count_does_not_grow(client, maintainer, django_assert_max_n
 
 def test_person_page_shows_the_history(client, maintainer):
     cs = _proposal(2, note="split by coauthors")
-    services.changeset_approve(changeset=cs, user=maintainer)
-    services.changeset_revert(changeset=cs, user=maintainer)
+    review.changeset_approve(changeset=cs, user=maintainer)
+    review.changeset_revert(changeset=cs, user=maintainer)
     body = client.get("/people/peiyu-liu-2/unverified/").content.decode()
     assert "History" in body and "split by coauthors" in body
     assert f"revert</strong> of change set {cs.pk}" in body

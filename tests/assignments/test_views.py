@@ -1,7 +1,7 @@
 import pytest
 from pytest_django.asserts import assertContains, assertRedirects, assertTemplateUsed
 
-from assignments import services
+from assignments.changesets import services as drafting
 from assignments.models import ChangeSet, Move, NewPerson
 from tests.factories import HTMX, make_paper, make_person, make_user
 
@@ -48,7 +48,7 @@ def test_assign_without_htmx_redirects_back_with_message(client, reviewer, perso
 
 def test_assign_with_htmx_returns_form_partial_and_event(client, reviewer, person_page):
     person, entries = person_page
-    with assertTemplateUsed("papers/person_detail.html#assign"):
+    with assertTemplateUsed("assignments/person_detail.html#assign"):
         response = client.post(
             "/changeset/assign/",
             assign_data(
@@ -100,8 +100,8 @@ def test_assign_errors_are_shown_next_to_the_form_and_nothing_is_saved(
 
 def test_assign_refuses_entry_moved_by_someone_else(client, reviewer, person_page):
     person, entries = person_page
-    other = services.changeset_get_or_create_draft(user=make_user(username="alice"))
-    services.moves_add(
+    other = drafting.changeset_get_or_create_draft(user=make_user(username="alice"))
+    drafting.moves_add(
         changeset=other, authorships=entries[:1], to_person=make_person(verified=True)
     )
     response = client.post(
@@ -127,8 +127,8 @@ def test_assign_refuses_entries_of_another_page(client, reviewer, person_page):
 
 def test_changeset_page_lists_moves_and_htmx_gets_partial(client, reviewer, person_page):
     person, entries = person_page
-    draft = services.changeset_get_or_create_draft(user=reviewer)
-    services.moves_add_to_new_person(
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
+    drafting.moves_add_to_new_person(
         changeset=draft, authorships=entries, first_name="Peiyu", last_name="Liu"
     )
     response = client.get("/changeset/")
@@ -143,8 +143,8 @@ def test_changeset_page_lists_moves_and_htmx_gets_partial(client, reviewer, pers
 def test_remove_note_and_submit(client, reviewer, person_page, htmx):
     person, entries = person_page
     headers = HTMX if htmx else {}
-    draft = services.changeset_get_or_create_draft(user=reviewer)
-    moves = services.moves_add(
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
+    moves = drafting.moves_add(
         changeset=draft, authorships=entries, to_person=make_person(verified=True)
     )
     response = client.post(f"/changeset/moves/{moves[0].pk}/remove/", headers=headers)
@@ -170,9 +170,9 @@ def test_a_too_long_note_comes_back_with_its_error_and_changes_nothing(
     client, reviewer, person_page, htmx, url, error
 ):
     _, entries = person_page
-    draft = services.changeset_get_or_create_draft(user=reviewer)
-    services.moves_add(changeset=draft, authorships=entries, to_person=make_person(verified=True))
-    services.changeset_update_note(changeset=draft, note="Old note.")
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
+    drafting.moves_add(changeset=draft, authorships=entries, to_person=make_person(verified=True))
+    drafting.changeset_update_note(changeset=draft, note="Old note.")
     note = "Two people. " + "x" * 5000
     template = "assignments/changeset.html#changeset" if htmx else "assignments/changeset.html"
     with assertTemplateUsed(template):
@@ -187,11 +187,11 @@ def test_a_too_long_note_comes_back_with_its_error_and_changes_nothing(
 
 def test_cannot_remove_moves_of_someone_elses_draft(client, reviewer, person_page):
     _, entries = person_page
-    other = services.changeset_get_or_create_draft(user=make_user(username="alice"))
-    (move,) = services.moves_add(
+    other = drafting.changeset_get_or_create_draft(user=make_user(username="alice"))
+    (move,) = drafting.moves_add(
         changeset=other, authorships=entries[:1], to_person=make_person(verified=True)
     )
-    services.changeset_get_or_create_draft(user=reviewer)
+    drafting.changeset_get_or_create_draft(user=reviewer)
     response = client.post(f"/changeset/moves/{move.pk}/remove/")
     assert response.status_code == 404
     assert Move.objects.filter(pk=move.pk).exists()
@@ -206,7 +206,7 @@ def test_propose_id_fragment(client, reviewer):
 
 
 def test_submit_of_empty_draft_shows_error(client, reviewer):
-    services.changeset_get_or_create_draft(user=reviewer)
+    drafting.changeset_get_or_create_draft(user=reviewer)
     response = client.post("/changeset/submit/", headers=HTMX)
     assertContains(response, "empty")
 
@@ -217,15 +217,15 @@ def test_changeset_page_query_count_does_not_grow_with_moves(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    draft = services.changeset_get_or_create_draft(user=reviewer)
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
 
     def add_moves(n: int, name: str) -> None:
         person = make_person(first=name, last="Page")
         entries = [make_paper(authors=(person,)).authorships.get() for _ in range(n)]
-        services.moves_add(
+        drafting.moves_add(
             changeset=draft, authorships=entries[: n // 2], to_person=make_person(verified=True)
         )
-        services.moves_add_to_new_person(
+        drafting.moves_add_to_new_person(
             changeset=draft, authorships=entries[n // 2 :], first_name=name, last_name="Page"
         )
 

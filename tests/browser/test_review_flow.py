@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assignments.models import ChangeSet
-from papers import services as papers_services
+from papers import services as catalog
 from papers.models import Authorship
 from tests.browser.conftest import login
 from tests.factories import (
@@ -30,7 +30,7 @@ def test_maintainer_reviews_approves_and_reverts(page, live_server):
         make_paper(authors=(unverified,), title=f"Matrix product operators {i}").authorships.get()
         for i in range(3)
     ]
-    papers_services.persons_refresh_stats(person_ids=[unverified.id])
+    catalog.persons_refresh_stats(person_ids=[unverified.id])
     cs = make_proposal(authorships=entries[:2], person_id="peiyu-liu-ruc", note="RUC papers")
     other = make_changeset(note="something else entirely")
 

@@ -3,8 +3,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from assignments import clustering, selectors, selectors_suggestions
+from assignments import clustering
 from assignments.models import ChangeSet, Move, Suggestion
+from assignments.suggestions import blocks, split
 from papers.selectors import person_entries
 from tests.clustering.conftest import TOPICS
 from tests.factories import (
@@ -29,11 +30,11 @@ def test_page_blocks_query_count_does_not_grow(django_assert_max_num_queries):
     small = make_person(first="Wei", last="Wang")
     _page_with_two_people(small, n=1)
     with django_assert_max_num_queries(5):
-        few = selectors_suggestions.page_blocks()
+        few = blocks.page_blocks()
     big = make_person(first="Wei", last="Zhang")
     _page_with_two_people(big, n=6)
     with django_assert_max_num_queries(5):
-        more = selectors_suggestions.page_blocks()
+        more = blocks.page_blocks()
     assert len(more) > len(few)
     block = next(b for b in more if b.person_id == big.id)
     assert len(block.signatures) == 12
@@ -65,15 +66,15 @@ def test_page_blocks_reads_decisions_once_whatever_the_pages_with_moves(
     _page_with_two_people(first, n=2)
     moved = _move_two_here(first)
     with django_assert_max_num_queries(4) as one_page:
-        blocks = selectors_suggestions.page_blocks(person_ids=[first.id])
-    assert blocks[0].must_link == [(str(moved[0].id), str(moved[1].id))]
+        page = blocks.page_blocks(person_ids=[first.id])
+    assert page[0].must_link == [(str(moved[0].id), str(moved[1].id))]
     for k in range(3):
         person = make_person(first="Li", last=f"Zhang{k}")
         _page_with_two_people(person, n=2)
         _move_two_here(person)
     with django_assert_max_num_queries(4) as four_pages:
-        blocks = selectors_suggestions.page_blocks()
-    assert sum(1 for b in blocks if b.must_link) == 4
+        pages = blocks.page_blocks()
+    assert sum(1 for b in pages if b.must_link) == 4
     assert len(four_pages.captured_queries) == len(one_page.captured_queries)
 
 
@@ -152,6 +153,6 @@ def test_stored_suggestion_says_why_groups_were_kept_apart(model_path):
     call_command(
         "refresh_suggestions", model=str(model_path), jobs=1, person=[person.id], stdout=StringIO()
     )
-    split = selectors.stored_split(person, person_entries(person))
-    assert split.mixed
-    assert split.separations and all(s.startswith("Groups ") for s in split.separations)
+    stored = split.stored_split(person, person_entries(person))
+    assert stored.mixed
+    assert stored.separations and all(s.startswith("Groups ") for s in stored.separations)

@@ -7,8 +7,9 @@ import pytest
 from acl_anthology import Anthology
 from django.core.management import CommandError, call_command
 
-from papers import services
-from papers.anthology import library_resolutions
+from papers import services as catalog
+from papers.importing import services as importing
+from papers.library import entry_resolutions as library_resolutions
 from papers.models import Authorship, ImportRun, Paper, Person, PersonName
 
 
@@ -51,7 +52,7 @@ def test_import_stores_verified_persons_with_all_their_names(imported):
 
 def test_reimport_of_the_same_data_changes_nothing(imported, fixture_data_dir):
     before = _db_state()
-    result = services.anthology_import(path=fixture_data_dir)
+    result = importing.anthology_import(path=fixture_data_dir)
     assert result.unchanged
     assert _db_state() == before
     assert ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED).count() == 2
@@ -64,7 +65,7 @@ def test_reimport_of_changed_data_updates_only_what_changed(imported, data_copy)
     xml.write_text(text[:title_at] + "Changed " + text[title_at:], encoding="utf-8")
     untouched = Authorship.objects.get(item_id="2024.acl-long.1", role="author", position=0)
 
-    result = services.anthology_import(path=data_copy)
+    result = importing.anthology_import(path=data_copy)
 
     assert result.counts["papers_changed"] == 1
     assert result.counts["papers_added"] == 0
@@ -90,7 +91,7 @@ def test_reimport_reports_entries_that_now_resolve_elsewhere_and_removed_papers(
     end = s19_text.index("</paper>", start) + len("</paper>")
     s19.write_text(s19_text[:start] + s19_text[end:], encoding="utf-8")
 
-    result = services.anthology_import(path=data_copy)
+    result = importing.anthology_import(path=data_copy)
 
     entry.refresh_from_db()
     assert entry.person_id == library_resolutions(data_copy)[("W99-0603", "author", entry.position)]
@@ -104,7 +105,7 @@ def test_import_of_an_archive(db, fixture_data_dir, tmp_path):
     archive = tmp_path / "anthology.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(fixture_data_dir, arcname="acl-anthology/data")
-    services.anthology_import(path=archive)
+    importing.anthology_import(path=archive)
     assert Paper.objects.filter(id="2024.acl-long.1").exists()
 
 
@@ -202,13 +203,13 @@ def test_reimport_keeps_approved_decisions_and_reports_the_conflict(imported, da
     title_at = text.index("<title>") + len("<title>")
     xml.write_text(text[:title_at] + "Changed " + text[title_at:], encoding="utf-8")
 
-    result = services.anthology_import(path=data_copy)
+    result = importing.anthology_import(path=data_copy)
 
     entry.refresh_from_db()
     assert entry.person_id == "lluis-padro"
     assert result.counts["conflicts"] == 1
     assert result.conflicts == [
-        f"S18-1015 author {entry.position}: decided lluis-padro, "
+        f"S18-1015 author #{entry.position + 1}: decided lluis-padro, "
         "new data says zhengxin-zhang/unverified"
     ]
     assert "1 conflicts with approved decisions" in "\n".join(result.summary_lines())
@@ -231,7 +232,7 @@ def test_people_json_change_alone_re_resolves_entries_in_every_collection(import
     data["zhengxin-zhang"] = {"names": [{"first": "Zhengxin", "last": "Zhang"}]}
     people.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    result = services.anthology_import(path=data_copy)
+    result = importing.anthology_import(path=data_copy)
 
     assert result.counts["authorships_person_changed"] == 3
     assert set(
@@ -253,7 +254,7 @@ def test_changed_and_removed_collections_only(imported, data_copy):
     papers_before = Paper.objects.count()
     s19_papers = Paper.objects.filter(volume__collection_id="S19").count()
 
-    result = services.anthology_import(path=data_copy)
+    result = importing.anthology_import(path=data_copy)
 
     assert result.counts["papers_removed"] == s19_papers + 1
     assert Paper.objects.count() == papers_before - s19_papers - 1
@@ -262,20 +263,20 @@ def test_changed_and_removed_collections_only(imported, data_copy):
 
 
 def test_texts_rendered_in_a_second_process_equal_the_serial_ones(fixture_data_dir, monkeypatch):
-    from papers import anthology
+    from papers.importing import reader
 
-    serial = anthology.read_snapshot(fixture_data_dir, source="serial")
-    monkeypatch.setattr(anthology, "PARALLEL_TEXTS_MIN_BYTES", 0)
-    parallel = anthology.read_snapshot(fixture_data_dir, source="parallel")
+    serial = reader.read_snapshot(fixture_data_dir, source="serial")
+    monkeypatch.setattr(reader, "PARALLEL_TEXTS_MIN_BYTES", 0)
+    parallel = reader.read_snapshot(fixture_data_dir, source="parallel")
     assert parallel.papers == serial.papers
     assert parallel.volumes == serial.volumes
     assert parallel.authorships == serial.authorships
-    assert any(row[3] for row in serial.papers)  # abstracts are there
+    assert any(row.abstract for row in serial.papers)  # abstracts are there
 
 
 def test_first_import_statistics_equal_the_recomputed_ones(imported):
     stored = sorted(Person.objects.values_list("id", "item_count", "first_year", "last_year"))
-    services.persons_refresh_stats()
+    catalog.persons_refresh_stats()
     assert (
         sorted(Person.objects.values_list("id", "item_count", "first_year", "last_year")) == stored
     )

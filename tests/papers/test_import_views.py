@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from pytest_django.asserts import assertTemplateUsed
 
+from papers.importing import services as importing
 from papers.models import ImportRun, Paper, Preview
 from tests.factories import HTMX, make_user
 
@@ -167,9 +168,8 @@ def test_preview_from_the_browser_then_discard(
 
 
 def test_reviewer_cannot_promote_or_discard(client, imported, fixture_data_dir):
-    from papers import services
 
-    services.anthology_import(path=fixture_data_dir, preview_name="p1")
+    importing.anthology_import(path=fixture_data_dir, preview_name="p1")
     client.force_login(make_user(roles=("reviewer",)))
     response = client.post(reverse("papers:preview_decide", args=["p1"]), {"action": "discard"})
     assert response.status_code == 403

@@ -5,7 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from papers import services
+from papers.importing import previews, reader
+from papers.importing import services as importing
+from papers.importing.errors import AnthologyDataError
 from papers.models import Authorship, ImportRun, Paper, Person, Preview
 
 
@@ -50,7 +52,7 @@ def test_preview_shows_exactly_the_moved_entry_and_changes_nothing_current(previ
     data_dir, entry = preview_data
     before = _current_state()
 
-    result = services.anthology_import(path=data_dir, preview_name="pr-1")
+    result = importing.anthology_import(path=data_dir, preview_name="pr-1")
 
     assert _current_state() == before
     effect = result.effect
@@ -79,17 +81,17 @@ def test_preview_shows_exactly_the_moved_entry_and_changes_nothing_current(previ
 
 def test_promoting_a_preview_equals_importing_it(preview_data):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-2")
+    importing.anthology_import(path=data_dir, preview_name="pr-2")
     preview = Preview.objects.get(name="pr-2")
 
-    services.preview_promote(preview=preview)
+    importing.preview_promote(preview=preview)
     promoted = _current_state()
 
     preview.refresh_from_db()
     assert preview.status == Preview.Status.PROMOTED
     assert Authorship.objects.get(item_id="S18-1015", position=0).person_id == "moved-person"
     # the same import done directly gives the same data
-    services.anthology_import(path=data_dir)
+    importing.anthology_import(path=data_dir)
     assert _current_state() == promoted
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [preview.schema])
@@ -99,15 +101,15 @@ def test_promoting_a_preview_equals_importing_it(preview_data):
 def test_discarding_a_preview_leaves_the_current_data_untouched(preview_data):
     data_dir, _ = preview_data
     before = _current_state()
-    services.anthology_import(path=data_dir, preview_name="pr-3")
+    importing.anthology_import(path=data_dir, preview_name="pr-3")
     preview = Preview.objects.get(name="pr-3")
 
-    services.preview_discard(preview=preview)
+    previews.preview_discard(preview=preview)
 
     assert _current_state() == before
     assert Preview.objects.get(name="pr-3").status == Preview.Status.DISCARDED
-    with pytest.raises(services.AnthologyDataError):
-        services.preview_discard(preview=preview)
+    with pytest.raises(AnthologyDataError):
+        previews.preview_discard(preview=preview)
 
 
 def test_preview_command_prints_one_line_per_change(preview_data):
@@ -125,7 +127,7 @@ def test_preview_command_prints_one_line_per_change(preview_data):
 
 def test_preview_name_must_be_new_and_a_slug(preview_data):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-5")
+    importing.anthology_import(path=data_dir, preview_name="pr-5")
     with pytest.raises(CommandError, match="taken"):
         call_command("import_anthology", str(data_dir), "--preview", "pr-5", stdout=io.StringIO())
     with pytest.raises(CommandError, match="letters, digits"):
@@ -135,7 +137,7 @@ def test_preview_name_must_be_new_and_a_slug(preview_data):
 
 def test_preview_author_pages_show_the_preview_and_current_pages_do_not(client, preview_data):
     data_dir, entry = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-6")
+    importing.anthology_import(path=data_dir, preview_name="pr-6")
 
     current = client.get("/people/zhengxin-zhang/unverified/")
     preview = client.get("/previews/pr-6/people/zhengxin-zhang/unverified/")
@@ -154,12 +156,13 @@ def test_preview_author_pages_show_the_preview_and_current_pages_do_not(client, 
 
 
 def test_reviewer_proposes_on_a_preview_page_and_it_applies_after_promotion(client, preview_data):
-    from assignments import services as assignment_services
+    from assignments.changesets import services as drafting
+    from assignments.review import services as review
     from assignments.models import Move
     from tests.factories import make_user
 
     data_dir, entry = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-7")
+    importing.anthology_import(path=data_dir, preview_name="pr-7")
     reviewer = make_user(roles=("reviewer",))
     client.force_login(reviewer)
     page = client.get("/previews/pr-7/people/moved-person/")
@@ -181,13 +184,13 @@ def test_reviewer_proposes_on_a_preview_page_and_it_applies_after_promotion(clie
     assert move.from_person_id == "moved-person"
     # Until the preview is promoted, the current data disagrees: the draft waits.
     with pytest.raises(ValidationError, match="now belongs to zhengxin-zhang/unverified"):
-        assignment_services.changeset_submit(changeset=move.changeset, user=reviewer)
+        drafting.changeset_submit(changeset=move.changeset, user=reviewer)
     assert Authorship.objects.get(pk=entry.pk).person_id == entry.person_id
 
-    services.preview_promote(preview=Preview.objects.get(name="pr-7"))
-    changeset = assignment_services.changeset_submit(changeset=move.changeset, user=reviewer)
+    importing.preview_promote(preview=Preview.objects.get(name="pr-7"))
+    changeset = drafting.changeset_submit(changeset=move.changeset, user=reviewer)
     maintainer = make_user(roles=("maintainer",))
-    assignment_services.changeset_approve(changeset=changeset, user=maintainer)
+    review.changeset_approve(changeset=changeset, user=maintainer)
     assert Authorship.objects.get(pk=entry.pk).person_id == "lluis-padro"
 
 
@@ -196,7 +199,7 @@ def test_a_target_that_exists_only_in_the_preview_is_refused_clearly(client, pre
     from tests.factories import make_user
 
     data_dir, entry = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-8")
+    importing.anthology_import(path=data_dir, preview_name="pr-8")
     client.force_login(make_user(roles=("reviewer",)))
     other = Authorship.objects.get(item_id="S19-2226", last="Zhang", first="Zhengxin")
     response = client.post(
@@ -215,7 +218,7 @@ def test_a_target_that_exists_only_in_the_preview_is_refused_clearly(client, pre
 
 def test_a_preview_name_with_capitals_gets_its_schema_and_its_own_id_range(preview_data):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="PR-Caps")
+    importing.anthology_import(path=data_dir, preview_name="PR-Caps")
     preview = Preview.objects.get(name="PR-Caps")
 
     with connection.cursor() as cursor:
@@ -229,23 +232,23 @@ def test_a_preview_name_with_capitals_gets_its_schema_and_its_own_id_range(previ
 
 def test_a_preview_name_that_shares_a_schema_with_another_is_refused(preview_data):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-a")
+    importing.anthology_import(path=data_dir, preview_name="pr-a")
 
     for name in ("pr_a", "PR-A"):
-        with pytest.raises(services.AnthologyDataError, match="too like preview 'pr-a'"):
-            services.anthology_import(path=data_dir, preview_name=name)
+        with pytest.raises(AnthologyDataError, match="too like preview 'pr-a'"):
+            importing.anthology_import(path=data_dir, preview_name=name)
     assert list(Preview.objects.values_list("name", flat=True)) == ["pr-a"]
 
 
 def test_a_preview_discarded_after_its_promotion_was_queued_is_not_promoted(preview_data):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-9")
+    importing.anthology_import(path=data_dir, preview_name="pr-9")
     queued = Preview.objects.get(name="pr-9")  # as the promotion task was handed it
     before = _current_state()
-    services.preview_discard(preview=Preview.objects.get(name="pr-9"))
+    previews.preview_discard(preview=Preview.objects.get(name="pr-9"))
 
-    with pytest.raises(services.AnthologyDataError, match="already discarded"):
-        services.preview_promote(preview=queued)
+    with pytest.raises(AnthologyDataError, match="already discarded"):
+        importing.preview_promote(preview=queued)
 
     assert Preview.objects.get(name="pr-9").status == Preview.Status.DISCARDED
     assert _current_state() == before
@@ -253,20 +256,20 @@ def test_a_preview_discarded_after_its_promotion_was_queued_is_not_promoted(prev
 
 def test_a_preview_discarded_while_it_is_promoted_stays_discarded(preview_data, monkeypatch):
     data_dir, _ = preview_data
-    services.anthology_import(path=data_dir, preview_name="pr-10")
+    importing.anthology_import(path=data_dir, preview_name="pr-10")
     preview = Preview.objects.get(name="pr-10")
     before = _current_state()
-    read_snapshot = services.read_snapshot
+    read_snapshot = reader.read_snapshot
 
     def read_then_discard(*args, **kwargs):
         snap = read_snapshot(*args, **kwargs)
-        services.preview_discard(preview=Preview.objects.get(name="pr-10"))
+        previews.preview_discard(preview=Preview.objects.get(name="pr-10"))
         return snap
 
-    monkeypatch.setattr(services, "read_snapshot", read_then_discard)
+    monkeypatch.setattr(importing, "read_snapshot", read_then_discard)
     run = ImportRun.objects.create(source=preview.source, status=ImportRun.Status.QUEUED)
-    with pytest.raises(services.AnthologyDataError, match="already discarded"):
-        services.preview_promote(preview=preview, run=run)
+    with pytest.raises(AnthologyDataError, match="already discarded"):
+        importing.preview_promote(preview=preview, run=run)
 
     assert Preview.objects.get(name="pr-10").status == Preview.Status.DISCARDED
     assert _current_state() == before

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
-from assignments import services
+from assignments.changesets import services as drafting
 from assignments.models import Suggestion
+from papers.importing import services as importing
 from tests.factories import HTMX, make_authorship, make_paper, make_person, make_user
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_verified_person_url_and_unverified_url_do_not_mix(client):
 
 def test_person_page_htmx_gets_papers_partial(client):
     person, _ = make_page()
-    with assertTemplateUsed("papers/person_detail.html#papers"):
+    with assertTemplateUsed("assignments/person_detail.html#papers"):
         response = client.get(f"/people/{person.pk}/", headers=HTMX)
     assert b"<html" not in response.content
     assertContains(response, 'id="papers"')
@@ -81,9 +82,9 @@ def test_person_page_escapes_imported_strings(client):
 def test_person_page_shows_pending_moves_and_disables_them(client):
     person, papers = make_page(2)
     reviewer = make_user(roles=("reviewer",))
-    draft = services.changeset_get_or_create_draft(user=reviewer)
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
     entry = papers[0].authorships.get(person=person)
-    services.moves_add(changeset=draft, authorships=[entry], to_person=make_person(id="liu-x"))
+    drafting.moves_add(changeset=draft, authorships=[entry], to_person=make_person(id="liu-x"))
     client.force_login(reviewer)
     response = client.get(f"/people/{person.pk}/")
     assertContains(response, "Proposed move to <strong>liu-x</strong>", html=False)
@@ -132,13 +133,13 @@ def test_person_page_without_clustering_says_so(client):
 def test_person_page_query_count_does_not_grow_with_papers(client, django_assert_max_num_queries):
     reviewer = make_user(roles=("reviewer",))
     client.force_login(reviewer)
-    draft = services.changeset_get_or_create_draft(user=reviewer)
+    draft = drafting.changeset_get_or_create_draft(user=reviewer)
     target = make_person(id="target-person", first="Tar", last="Get", verified=True)
 
     def page_with_moves(n_papers: int, n_moves: int, name: str):
         person, papers = make_page(n_papers, first=name, last="Page")
         entries = [p.authorships.get(person=person) for p in papers[:n_moves]]
-        services.moves_add(changeset=draft, authorships=entries, to_person=target)
+        drafting.moves_add(changeset=draft, authorships=entries, to_person=target)
         Suggestion.objects.create(
             person=person,
             clusters=[{"authorships": [e.pk for e in entries], "confidence": 0.5, "evidence": {}}],
@@ -276,7 +277,7 @@ def test_large_page_loads_its_split_in_a_second_request(client, fake_clustering)
     assert "signatures" not in fake_clustering  # the page itself did not wait for it
     suggestion_url = f"/people/{person.pk}/suggestion/"
     assertContains(response, f'hx-get="{suggestion_url}"')
-    with assertTemplateUsed("papers/person_detail.html#suggestions"):
+    with assertTemplateUsed("assignments/person_detail.html#suggestions"):
         partial = client.get(suggestion_url, headers=HTMX)
     assert b"<html" not in partial.content
     assertContains(partial, "Group 2")
@@ -300,9 +301,8 @@ def test_seed_pages_on_the_real_fixture(client, imported):
 
 
 def test_preview_person_page_keeps_links_inside_the_preview(client, imported, data_copy):
-    from papers import services as papers_services
 
-    papers_services.anthology_import(path=data_copy, preview_name="same-data")
+    importing.anthology_import(path=data_copy, preview_name="same-data")
     client.force_login(make_user(roles=("reviewer",)))
     response = client.get("/previews/same-data/people/peiyu-liu/unverified/")
     assert response.status_code == 200

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from papers.management.commands.demo import DEMO_ACCOUNTS
+from assignments.management.commands.demo import DEMO_ACCOUNTS
 from papers.models import Paper, Person
 
 pytestmark = pytest.mark.django_db

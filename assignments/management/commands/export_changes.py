@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assignments import services
+from assignments.export import services
 
 
 class Command(BaseCommand):

@@ -16,7 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from assignments import services
+from assignments.changesets import services as changesets
+from assignments.review import services as review
+from papers import permissions
 from assignments.models import ChangeSet
 from papers.models import Authorship, Person
 
@@ -41,7 +43,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(username=opts["user"])
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user {opts['user']!r}.") from None
-        if opts["approve"] and not services.user_is_maintainer(user):
+        if opts["approve"] and not permissions.can_review(user):
             raise CommandError(f"--approve: {user.username} is not a maintainer.")
         paper_ids = [p.strip() for p in opts["papers"].split(",") if p.strip()]
         if not paper_ids:
@@ -74,8 +76,8 @@ class Command(BaseCommand):
         try:
             changeset = _submit(user=user, entries=entries, opts=opts, new_name=new_name)
             if opts["approve"]:
-                services.changeset_approve(changeset=changeset, user=user, comment=opts["note"])
-        except services.ChangeSetConflict as exc:
+                review.changeset_approve(changeset=changeset, user=user, comment=opts["note"])
+        except review.ChangeSetConflict as exc:
             raise CommandError(
                 f"change set {changeset.pk} was not applied; changed since:\n  "
                 + "\n  ".join(exc.messages)
@@ -93,7 +95,7 @@ class Command(BaseCommand):
 def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeSet:
     """The reviewers' own drafting path: same validation as the web pages."""
     with transaction.atomic():
-        changeset = services.changeset_get_or_create_draft(user=user)
+        changeset = changesets.changeset_get_or_create_draft(user=user)
         if changeset.moves.exists():
             # The script must not submit what the reviewer is still drafting on the web.
             raise ValidationError(
@@ -101,7 +103,7 @@ def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeS
                 "progress: submit or empty it in the web app first."
             )
         if new_name is not None:
-            services.moves_add_to_new_person(
+            changesets.moves_add_to_new_person(
                 changeset=changeset,
                 authorships=entries,
                 first_name=new_name[0],
@@ -112,11 +114,11 @@ def _submit(*, user, entries: list[Authorship], opts: dict, new_name) -> ChangeS
                 person_id=opts["to_id"],
             )
         else:
-            services.moves_add(
+            changesets.moves_add(
                 changeset=changeset,
                 authorships=entries,
                 to_person=Person.objects.get(id=opts["to_id"]),
             )
         if opts["note"]:
-            changeset = services.changeset_update_note(changeset=changeset, note=opts["note"])
-        return services.changeset_submit(changeset=changeset, user=user)
+            changeset = changesets.changeset_update_note(changeset=changeset, note=opts["note"])
+        return changesets.changeset_submit(changeset=changeset, user=user)

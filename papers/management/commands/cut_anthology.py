@@ -8,7 +8,9 @@ from acl_anthology.utils.ids import build_id, parse_id
 from django.core.management.base import BaseCommand, CommandError
 from lxml import etree
 
-from papers.anthology import AnthologyDataError, open_data_dir
+from papers import library
+from papers.importing.archives import open_data_dir
+from papers.importing.errors import AnthologyDataError
 from papers.names import normalize_name
 
 
@@ -96,14 +98,8 @@ class Command(BaseCommand):
 def _save_as_the_library_does(data_dir: Path) -> None:
     """Re-write the cut through acl-anthology, so that an export through the library touches
     only the lines it changes (the library's layout, not lxml's or json's)."""
-    import warnings
-
-    from acl_anthology import Anthology
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=data_dir, verbose=False)
-        anthology.people.load()
+    anthology = library.load_anthology(data_dir)
+    with library.quiet():
         for collection in anthology.collections.values():
             collection.save(minimal_diff=False)
         anthology.people.save()

@@ -4,7 +4,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from papers import services
+from papers.importing import services
+from papers.importing.errors import AnthologyDataError
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         bar = _ProgressBar() if sys.stderr.isatty() else None
         try:
             result = services.anthology_import(path=path, progress=bar, preview_name=preview)
-        except services.AnthologyDataError as exc:
+        except AnthologyDataError as exc:
             raise CommandError(str(exc).splitlines()[0]) from exc
         finally:
             if bar:

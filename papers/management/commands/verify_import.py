@@ -2,8 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.anthology import AnthologyDataError, open_data_dir, read_snapshot
-from papers.verification import snapshot_differences
+from papers.importing.archives import open_data_dir
+from papers.importing.errors import AnthologyDataError
+from papers.importing.reader import read_snapshot
+from papers.importing.verification import snapshot_differences
 
 
 class Command(BaseCommand):

@@ -25,13 +25,11 @@ import hashlib
 import json
 import os
 import tempfile
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acl_anthology import Anthology
 from acl_anthology.collections import Volume
 from acl_anthology.config import config
 from acl_anthology.exceptions import AnthologyException
@@ -42,16 +40,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from omegaconf import OmegaConf
 
+from assignments.changesets import selectors
+from assignments.export import people
 from assignments.models import ChangeSet, Move, NewPerson
+from papers import library
+from papers import services as catalog
 from papers.models import Authorship
-
-__all__ = [
-    "ExportResult",
-    "changes_export",
-    "changesets_pending_export",
-    "export_preview_compute",
-    "export_preview_get",
-]
 
 
 @dataclass
@@ -62,6 +56,8 @@ class ExportResult:
     conflicts: list[str] = field(default_factory=list)
     written: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
+    # person id -> the people.json entry the export writes for each person it touches
+    people_entries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -79,15 +75,6 @@ def changesets_pending_export():
         .select_related("created_by", "reviewed_by")
         .order_by("applied_at", "pk")
     )
-
-
-def _load_anthology(data_dir: Path):
-    with warnings.catch_warnings():
-        # The shared data's schema.rnc is newer than the library's copy; harmless for us.
-        warnings.simplefilter("ignore")
-        anthology = Anthology(datadir=str(data_dir))
-        anthology.people.load()
-    return anthology
 
 
 def _namespecs(item, role: str):
@@ -113,7 +100,7 @@ class _Exporter:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.anthology = _load_anthology(data_dir)
+        self.anthology = library.load_anthology(data_dir)
         self.people = self.anthology.people
         self.conflicts: list[str] = []
         self.records: dict[int, dict[str, Any]] = {}  # move pk -> export_record
@@ -191,7 +178,8 @@ class _Exporter:
             # verified "Peiyu Liu" takes every "Peiyu Liu" until the run is complete): compare
             # with the folder as it was, or as this run left the entry.
             current = self.moved.get(id(ns)) or self.initial.get(id(ns)) or ns.resolve().id
-            if current != move.from_person_id:
+            (claim,) = selectors.claims([move])
+            if catalog.claim_conflict(claim, current) is not None:
                 self.conflicts.append(
                     f"{label}: {move.item_id} {move.role} #{move.position + 1} "
                     f"('{ns.name.as_first_last()}') resolves to {current} in the data folder, "
@@ -286,6 +274,17 @@ class _Exporter:
                 person.disable_name_matching = True
             if not person.item_ids:
                 self.people.remove_person(person)
+
+    def people_entries(self) -> dict[str, dict[str, Any]]:
+        """The people.json entries of the persons this run moved entries to or created."""
+        touched = set(self.created) | {
+            pid for pid in self.moved.values() if not pid.endswith("/unverified")
+        }
+        return {
+            pid: people.entry_of(person)
+            for pid in sorted(touched)
+            if (person := self.people.get(pid)) is not None and person.is_explicit
+        }
 
     # -- keeping everything else where it was ----------------------------------------------
     def snapshot(self, changesets: list[ChangeSet]) -> list[tuple[Any, str]]:
@@ -467,6 +466,7 @@ def _export(
     if not exporter.conflicts:
         exporter.keep_others(before)
     result.summary = exporter.summary
+    result.people_entries = exporter.people_entries()
     if exporter.conflicts:
         result.conflicts = exporter.conflicts
         return result
@@ -532,20 +532,17 @@ def _mark_exported(changesets: list[ChangeSet], records: dict[int, dict[str, Any
                 explicit_id[m.authorship_id] = new_id or ""
         Move.objects.bulk_update(moves, ["export_record"])
         # Authorship.explicit_id mirrors the XML's `id` attribute.
-        Authorship.objects.bulk_update(
-            [Authorship(pk=pk, explicit_id=value) for pk, value in explicit_id.items()],
-            ["explicit_id"],
-        )
+        catalog.entries_set_explicit_id(explicit_ids=explicit_id)
         ChangeSet.objects.filter(pk__in=[cs.pk for cs in changesets]).update(exported_at=now)
 
 
-# -- the pending export for the web app ------------------------------------------------------
+# -- the pending patch for the web app ------------------------------------------------------
 # Loading the data takes seconds, so pages never export in the request: a background task
 # writes the dry run to MEDIA_ROOT/exports/<key>.json, keyed by what it depends on (the data
 # folder, its people.json, the pending change sets), and the page serves that file.
 
 
-def _preview_key(data_dir: str) -> str:
+def _pending_key(data_dir: str) -> str:
     pending = list(changesets_pending_export().values_list("pk", "applied_at"))
     try:
         stamp = os.stat(Path(data_dir) / "json" / "people.json").st_mtime_ns
@@ -555,23 +552,23 @@ def _preview_key(data_dir: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _preview_path(key: str) -> Path:
+def _pending_path(key: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "exports" / f"{key}.json"
 
 
-def export_preview_get(*, data_dir: str) -> tuple[str, ExportResult | None]:
+def pending_patch_get(*, data_dir: str) -> tuple[str, ExportResult | None]:
     """(key, the stored dry run for the current state, or None if not computed yet)."""
-    key = _preview_key(data_dir)
-    path = _preview_path(key)
+    key = _pending_key(data_dir)
+    path = _pending_path(key)
     if not path.is_file():
         return key, None
     return key, ExportResult(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def export_preview_compute(*, data_dir: str, key: str) -> ExportResult:
+def pending_patch_compute(*, data_dir: str, key: str) -> ExportResult:
     """Dry-run the export and store it under `key` (called by the background task)."""
     result = changes_export(data_dir=data_dir, dry_run=True)
-    path = _preview_path(key)
+    path = _pending_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, json.dumps(result.__dict__, ensure_ascii=False).encode("utf-8"))
     return result

@@ -20,24 +20,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from slugify import slugify
 
-from assignments import selectors
+from assignments.changesets import selectors
+from assignments.changesets.selectors import OPEN_CHANGESET_STATUSES
 from assignments.models import ChangeSet, Move, NewPerson
-from assignments.selectors import OPEN_CHANGESET_STATUSES
+from papers import services as catalog
 from papers.models import Authorship, Person
 from papers.orcid import orcid_clean
-
-__all__ = [
-    "changeset_get_or_create_draft",
-    "changeset_submit",
-    "changeset_update_note",
-    "move_remove",
-    "moves_add",
-    "moves_add_to_new_person",
-    "newperson_create",
-    "person_id_propose",
-    "person_id_taken",
-]
-
 
 PERSON_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -224,9 +212,8 @@ def moves_add(
             target_id = to_new_person.person_id
 
         # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
-        entries = list(
-            Authorship.objects.select_for_update().filter(pk__in=ids).order_by("item_id", "pk")
-        )
+        locked = catalog.entries_lock(ids)
+        entries = sorted(locked.values(), key=lambda a: (a.item_id, a.pk))
         problems: list[str] = []
         if len(entries) != len(ids):
             problems.append(
@@ -364,21 +351,16 @@ def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         changeset = _locked_draft(changeset)
         if changeset.created_by_id != user.pk:
             raise ValidationError("Only the reviewer who wrote a change set can submit it.")
-        moves = list(
-            changeset.moves.select_related("authorship").order_by("item_id", "role", "position")
-        )
+        moves = list(changeset.moves.order_by("item_id", "role", "position"))
         if not moves:
             raise ValidationError("The change set is empty: assign some papers first.")
-        stale = [
-            f"{m.item_id}: now belongs to {m.authorship.person_id}, not {m.from_person_id}"
-            if m.authorship is not None
-            else f"{m.item_id}: the entry no longer exists"
-            for m in moves
-            if m.authorship is None or m.authorship.person_id != m.from_person_id
-        ]
+        stale = catalog.entries_compare_and_lock(selectors.claims(moves))
         if stale:
             raise ValidationError(
-                ["These moves are out of date; remove them and propose again:", *stale]
+                [
+                    "These moves are out of date; remove them and propose again:",
+                    *map(str, stale),
+                ]
             )
         changeset.status = ChangeSet.Status.SUBMITTED
         changeset.submitted_at = timezone.now()

@@ -1,11 +1,17 @@
-"""Background tasks (django.tasks): imports and preview promotions started from the browser."""
+"""Background tasks (django.tasks): imports and preview promotions started from the browser,
+and the functions that queue them once their `ImportRun` record is committed."""
 
 import logging
 import time
+from pathlib import Path
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.tasks import task
+from django.utils import timezone
 
-from papers import services
+from papers.importing import previews, services, uploads
+from papers.importing.errors import AnthologyDataError
 from papers.models import ImportRun, Preview
 
 logger = logging.getLogger(__name__)
@@ -46,7 +52,7 @@ def import_run(*, run_id: int) -> None:
         _record_failure(run_id, exc)
     finally:
         if not run.preview_name or not Preview.objects.filter(import_run=run).exists():
-            services.upload_remove(path=run.source)
+            uploads.upload_remove(path=run.source)
 
 
 @task
@@ -62,11 +68,38 @@ def preview_promote(*, preview_id: int, run_id: int) -> None:
 
 def _record_failure(run_id: int, exc: Exception) -> None:
     """The import records its own failures; this catches what fails before it starts."""
-    from django.utils import timezone
-
     logger.warning("import run %s failed: %s", run_id, exc)
     ImportRun.objects.filter(pk=run_id).exclude(status=ImportRun.Status.FAILED).update(
         status=ImportRun.Status.FAILED,
         error=(str(exc).splitlines() or [type(exc).__name__])[0],
         finished_at=timezone.now(),
     )
+
+
+def import_enqueue(
+    *, source: str | Path, user: AbstractBaseUser, preview_name: str = ""
+) -> ImportRun:
+    """Record a queued import and hand it to the background worker once the record is saved."""
+    if preview_name:
+        previews.preview_name_check(preview_name)
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            source=str(source),
+            started_by=user,
+            preview_name=preview_name,
+            status=ImportRun.Status.QUEUED,
+        )
+        transaction.on_commit(lambda: import_run.enqueue(run_id=run.pk))
+    return run
+
+
+def preview_promote_enqueue(*, preview: Preview, user: AbstractBaseUser) -> ImportRun:
+    """Queue the promotion of a preview (an ordinary import of its source)."""
+    if preview.status != Preview.Status.READY:
+        raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            source=preview.source, started_by=user, status=ImportRun.Status.QUEUED
+        )
+        transaction.on_commit(lambda: preview_promote.enqueue(preview_id=preview.pk, run_id=run.pk))
+    return run

@@ -1,74 +1,38 @@
 """Review services: maintainers approve, reject, apply and revert change sets.
 
-Applying is a compare-and-swap on the author entries a change set moves: inside one transaction
-the affected `Authorship` rows are locked (`select_for_update`, in id order so two appliers
-cannot deadlock) and each must still belong to the person the proposal saw. If any does not,
-nothing is written and `ChangeSetConflict` lists every entry that changed since.
+Applying is the catalog's compare-and-swap (`papers.services.entries_compare_and_lock`) on the
+author entries a change set moves: each must still belong to the person the proposal saw. If any
+does not, nothing is written and `ChangeSetConflict` lists every entry that changed since. The
+entries and persons are written through the catalog's services.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import transaction
 from django.utils import timezone
 
-from assignments.models import ChangeSet, Move, NewPerson
+from assignments.changesets import selectors
+from assignments.models import ChangeSet, Move
 from papers import permissions
-from papers import services as papers_services
-from papers.models import Authorship, Person, PersonName
-from papers.names import normalize_name
-
-__all__ = [
-    "ChangeSetConflict",
-    "MoveConflict",
-    "changeset_approve",
-    "changeset_reject",
-    "changeset_revert",
-    "user_is_maintainer",
-]
-
-
-@dataclass(frozen=True)
-class MoveConflict:
-    """One moved entry that no longer is what the proposal saw."""
-
-    move_id: int
-    item_id: str
-    role: str
-    position: int
-    expected_person_id: str
-    actual_person_id: str | None  # None: the entry no longer exists
-
-    def __str__(self) -> str:
-        entry = f"{self.item_id} {self.role} #{self.position + 1}"
-        if self.actual_person_id is None:
-            return f"{entry} no longer exists"
-        return (
-            f"{entry} now belongs to {self.actual_person_id}, "
-            f"not {self.expected_person_id} as proposed"
-        )
+from papers import services as catalog
+from papers.models import Person
+from papers.services import EntryConflict
 
 
 class ChangeSetConflict(ValidationError):
     """Applying would overwrite changes made since the proposal; nothing was applied."""
 
-    def __init__(self, conflicts: list[MoveConflict] | list[str]) -> None:
+    def __init__(self, conflicts: list[EntryConflict] | list[str]) -> None:
         self.conflicts = conflicts
         super().__init__([str(c) for c in conflicts])
 
 
-def user_is_maintainer(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return permissions.user_has_role(user, permissions.MAINTAINER, permissions.ADMIN)
-
-
 def _require_maintainer(user: AbstractBaseUser | AnonymousUser) -> None:
-    if not user_is_maintainer(user):
+    if not permissions.can_review(user):
         raise PermissionDenied("Only maintainers can review, apply or revert change sets.")
 
 
@@ -154,71 +118,31 @@ def _apply(changeset: ChangeSet) -> None:
     )
     if not moves:
         raise ValidationError(f"Change set {changeset.pk} has no approved moves to apply.")
-    authorship_ids = sorted(m.authorship_id for m in moves if m.authorship_id is not None)
-    # Lock in id order: two maintainers applying overlapping sets wait for each other instead of
-    # deadlocking, and the second then sees the first one's committed persons.
-    current = {
-        a.pk: a
-        for a in Authorship.objects.select_for_update()
-        .filter(pk__in=authorship_ids)
-        .order_by("pk")
-        .only("id", "person_id", "first", "last", "item_id")
-    }
-    conflicts = []
-    for m in moves:
-        a = current.get(m.authorship_id)
-        actual = a.person_id if a is not None else None
-        if actual != m.from_person_id:
-            conflicts.append(
-                MoveConflict(m.pk, m.item_id, m.role, m.position, m.from_person_id, actual)
-            )
+    conflicts = catalog.entries_compare_and_lock(selectors.claims(moves))
     if conflicts:
         raise ChangeSetConflict(conflicts)
-
     new_persons = sorted(
-        {m.to_new_person for m in moves if m.to_new_person_id}, key=lambda np: np.pk
+        {m.to_new_person for m in moves if m.to_new_person is not None}, key=lambda np: np.pk
     )
-    taken = set(
-        Person.objects.filter(id__in=[np.person_id for np in new_persons]).values_list(
-            "id", flat=True
-        )
-    )
-    if taken:
-        raise ChangeSetConflict([f"Person id {pid} already exists" for pid in sorted(taken)])
     try:
-        with transaction.atomic():
-            Person.objects.bulk_create(
-                [
-                    Person(
-                        id=np.person_id,
-                        first_name=np.first_name,
-                        last_name=np.last_name,
-                        orcid=np.orcid,
-                        degree=np.degree,
-                        comment=np.comment,
-                        is_verified=True,
-                    )
-                    for np in new_persons
-                ]
-            )
-    except IntegrityError as exc:
-        # Another change set created the same id concurrently and committed first.
-        raise ChangeSetConflict(
-            [f"Person id {np.person_id} was created meanwhile" for np in new_persons]
-        ) from exc
-
-    by_target: dict[str, list[int]] = defaultdict(list)
-    names_by_target: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for np in new_persons:
-        names_by_target[np.person_id].add((np.first_name, np.last_name))
-    for m in moves:
-        target = m.target_id
-        by_target[target].append(m.authorship_id)
-        a = current[m.authorship_id]
-        names_by_target[target].add((a.first, a.last))
-    for target, ids in by_target.items():
-        Authorship.objects.filter(pk__in=ids).update(person_id=target)
-    _ensure_names(names_by_target, canonical={np.person_id: np for np in new_persons})
+        catalog.persons_create(
+            persons=[
+                catalog.NewPersonSpec(
+                    id=np.person_id,
+                    first_name=np.first_name,
+                    last_name=np.last_name,
+                    orcid=np.orcid,
+                    degree=np.degree,
+                    comment=np.comment,
+                )
+                for np in new_persons
+            ]
+        )
+    except catalog.PersonIdTaken as exc:
+        when = "was created meanwhile" if exc.meanwhile else "already exists"
+        raise ChangeSetConflict([f"Person id {pid} {when}" for pid in exc.ids]) from exc
+    # entries_compare_and_lock found every entry: none is None here
+    catalog.entries_reassign(targets={m.authorship_id: m.target_id for m in moves})
 
     now = timezone.now()
     Move.objects.filter(pk__in=[m.pk for m in moves]).update(
@@ -229,39 +153,6 @@ def _apply(changeset: ChangeSet) -> None:
     changeset.save()
     if changeset.reverts_id is not None:
         _mark_reverted(changeset, [m.authorship_id for m in moves])
-
-    affected = {m.from_person_id for m in moves} | set(by_target)
-    papers_services.persons_refresh_stats(person_ids=affected)
-
-
-def _ensure_names(
-    names_by_target: dict[str, set[tuple[str, str]]], *, canonical: dict[str, NewPerson]
-) -> None:
-    verified = set(
-        Person.objects.filter(id__in=names_by_target, is_verified=True).values_list("id", flat=True)
-    )
-    existing = set(
-        PersonName.objects.filter(person_id__in=names_by_target).values_list(
-            "person_id", "first", "last"
-        )
-    )
-    rows = []
-    for pid, names in names_by_target.items():
-        np = canonical.get(pid)
-        for first, last in sorted(names):
-            if (pid, first, last) in existing:
-                continue
-            rows.append(
-                PersonName(
-                    person_id=pid,
-                    first=first,
-                    last=last,
-                    is_explicit=pid in verified,
-                    is_canonical=np is not None and (first, last) == (np.first_name, np.last_name),
-                    normalized=normalize_name(first, last),
-                )
-            )
-    PersonName.objects.bulk_create(rows)
 
 
 def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
@@ -275,11 +166,9 @@ def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
     # Persons the original created and that nothing refers to any more go away again, as the
     # export removes them from people.json: a revert restores the data as it was.
     created = list(original.new_persons.values_list("person_id", flat=True))
-    (
-        Person.objects.filter(id__in=created)
-        .annotate(n=Count("authorships"), m=Count("incoming_moves"))
-        .filter(n=0, m=0)
-        .delete()
+    catalog.persons_remove_unused(
+        ids=created,
+        keep=Move.objects.filter(to_person_id__in=created).values_list("to_person_id", flat=True),
     )
 
 
@@ -300,19 +189,11 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(
             locked.moves.filter(status=Move.Status.APPLIED).select_related("to_new_person")
         )
-        current = dict(
-            Authorship.objects.select_for_update()
-            .filter(pk__in=sorted(m.authorship_id for m in moves if m.authorship_id))
-            .order_by("pk")
-            .values_list("pk", "person_id")
-        )
+        locked_entries = catalog.entries_lock(m.authorship_id for m in moves if m.authorship_id)
+        current = {pk: entry.person_id for pk, entry in locked_entries.items()}
+        sources = {m.from_person_id for m in moves}
         missing = sorted(
-            {m.from_person_id for m in moves}
-            - set(
-                Person.objects.filter(id__in={m.from_person_id for m in moves}).values_list(
-                    "id", flat=True
-                )
-            )
+            sources - set(Person.objects.filter(id__in=sources).values_list("id", flat=True))
         )
         if missing:
             raise ValidationError(

@@ -1,9 +1,9 @@
-"""Maintainers' applied decisions, fed back to the clustering and to the import.
+"""Maintainers' applied decisions, fed back to the clustering and to the import, and the audit.
 
 An applied move (not reverted) says "this entry belongs to the target, not to the person it came
-from". The clustering gets these as constraints over signature ids (str(authorship.id)). (The
-import reports entries whose new resolution contradicts a decision itself, in SQL:
-papers.services.DECISION_CONFLICTS_SQL.)
+from". The clustering gets these as constraints over signature ids (str(authorship.id)); the
+import gets them through the interface it owns (`papers.importing.decisions`, registered in
+`AssignmentsConfig.ready`) and keeps them when new data disagrees.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 
 from assignments.models import ChangeSet, Move
+from papers.importing.decisions import Decisions
 
 
 def _moves_in_force():
@@ -120,6 +122,18 @@ def constraints_for_pages(
         person_id: _as_signature_pairs(decision_pairs(page_moves), pages[person_id])
         for person_id, page_moves in moves_of.items()
     }
+
+
+def import_decisions() -> Decisions:
+    """What an import must respect: each entry an applied move gave to a person (the latest
+    move of an entry counts), and every person a move names as its target."""
+    decided = dict(
+        Move.objects.filter(status=Move.Status.APPLIED, authorship__isnull=False)
+        .order_by("applied_at", "pk")
+        .values_list("authorship_id", Coalesce("to_person_id", "to_new_person__person_id"))
+    )
+    kept = Move.objects.filter(to_person__isnull=False).values_list("to_person_id", flat=True)
+    return Decisions(decided_entries=decided, kept_persons=frozenset(kept))
 
 
 # -- audit: who moved what, when, why ---------------------------------------------------------

@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from papers import services
+from papers import permissions
+from papers.importing import previews, tasks, uploads
+from papers.importing.errors import AnthologyDataError
 from papers.models import ImportRun, Preview
-from papers.permissions import ADMIN, MAINTAINER, role_required
 
 
 class ImportForm(forms.Form):
@@ -41,14 +42,14 @@ class ImportForm(forms.Form):
         return data
 
 
-@role_required(ADMIN, MAINTAINER)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def import_list(request: HttpRequest) -> HttpResponse:
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:200]
     previews = Preview.objects.filter(status=Preview.Status.READY).order_by("-created_at")
     return render(request, "papers/import_list.html", {"runs": runs, "previews": previews})
 
 
-@role_required(ADMIN)
+@permissions.role_required(*permissions.IMPORTERS)
 def import_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "papers/import_new.html", {"form": ImportForm()})
@@ -56,23 +57,23 @@ def import_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             if form.cleaned_data["archive"]:
-                source = services.upload_store(
+                source = uploads.upload_store(
                     uploaded_file=form.cleaned_data["archive"],
                     max_bytes=settings.IMPORT_UPLOAD_MAX_BYTES,
                 )
             else:
                 source = form.cleaned_data["server_path"]
-            run = services.import_enqueue(
+            run = tasks.import_enqueue(
                 source=source, user=request.user, preview_name=form.cleaned_data["preview_name"]
             )
-        except services.AnthologyDataError as exc:
+        except AnthologyDataError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("papers:import_detail", pk=run.pk)
     return render(request, "papers/import_new.html", {"form": form}, status=400)
 
 
-@role_required(ADMIN, MAINTAINER)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 @vary_on_headers("HX-Request")
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # polled every second while the import runs: one query for the run and its preview
@@ -86,20 +87,20 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(ADMIN, MAINTAINER)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def preview_decide(request: HttpRequest, name: str) -> HttpResponse:
     preview = get_object_or_404(Preview, name=name)
     action = request.POST.get("action")
     try:
         if action == "promote":
-            run = services.preview_promote_enqueue(preview=preview, user=request.user)
+            run = tasks.preview_promote_enqueue(preview=preview, user=request.user)
             messages.success(request, f"Promoting preview {preview.name}: an ordinary import.")
             return redirect("papers:import_detail", pk=run.pk)
         if action == "discard":
-            services.preview_discard(preview=preview)
+            previews.preview_discard(preview=preview)
             messages.success(request, f"Preview {preview.name} discarded.")
             return redirect("papers:import_list")
         messages.error(request, "Choose promote or discard.")
-    except services.AnthologyDataError as exc:
+    except AnthologyDataError as exc:
         messages.error(request, str(exc))
     return redirect("papers:import_detail", pk=preview.import_run_id)

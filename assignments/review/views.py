@@ -1,31 +1,27 @@
-"""Maintainers' pages: the queue of submitted change sets, one change set's preview and decision,
-revert, and the export as a patch or a JSON summary.
+"""Maintainers' pages: the queue of submitted change sets, one change set's effect and decision,
+and revert.
 
 Permission is checked in every view (any partial can be requested on its own).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from assignments import selectors, services, tasks
-from assignments.models import ChangeSet, NewPerson
+from assignments.models import ChangeSet
+from assignments.review import services, summary
+from papers import permissions
 from papers.models import PersonName
 from papers.names import normalize_name
-from papers.permissions import ADMIN, MAINTAINER, role_required
 
 QUEUE_PAGE_SIZE = 50
 
@@ -35,7 +31,7 @@ QUEUE_PAGE_SIZE = 50
 
 @require_GET
 @vary_on_headers("HX-Request")
-@role_required(MAINTAINER, ADMIN)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", ChangeSet.Status.SUBMITTED)
     reviewer = request.GET.get("reviewer", "").strip()
@@ -82,12 +78,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _changeset_context(changeset: ChangeSet, **extra) -> dict:
-    preview = selectors.changeset_preview(changeset)
+    effect = summary.changeset_effect(changeset)
     later = changeset.reverted_by.order_by("pk")
     return {
         "changeset": changeset,
-        "effects": preview.effects,
-        "moves": preview.moves,
+        "effects": effect.effects,
+        "moves": effect.moves,
         "reverted_by": list(later),
         "can_decide": changeset.status == ChangeSet.Status.SUBMITTED,
         "can_revert": changeset.status == ChangeSet.Status.APPLIED,
@@ -97,7 +93,7 @@ def _changeset_context(changeset: ChangeSet, **extra) -> dict:
 
 @require_GET
 @vary_on_headers("HX-Request")
-@role_required(MAINTAINER, ADMIN)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
     changeset = get_object_or_404(
         ChangeSet.objects.select_related("created_by", "reviewed_by", "reverts"), pk=pk
@@ -117,7 +113,7 @@ def _error_response(request, changeset, errors: list[str], status: int) -> HttpR
 
 
 @require_POST
-@role_required(MAINTAINER, ADMIN)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve all, approve the ticked moves, or reject, with a comment for the reviewer."""
     changeset = get_object_or_404(ChangeSet, pk=pk)
@@ -152,7 +148,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(MAINTAINER, ADMIN)
+@permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
     changeset = get_object_or_404(ChangeSet, pk=pk)
     try:
@@ -176,97 +172,3 @@ def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
-
-
-# -- export downloads -------------------------------------------------------------------------
-
-
-def _data_dir() -> str | None:
-    return settings.ANTHOLOGY_DATA_DIR or None
-
-
-def _export_preview() -> tuple[bool, services.ExportResult | None]:
-    """(configured, the stored dry run or None while the background task computes it)."""
-    data_dir = _data_dir()
-    if not data_dir:
-        return False, None
-    key, result = services.export_preview_get(data_dir=data_dir)
-    if result is None and cache.add(f"review-export-queued:{key}", True, 600):
-        tasks.export_preview.enqueue(data_dir=data_dir, key=key)
-        key, result = services.export_preview_get(data_dir=data_dir)  # immediate backend
-    return True, result
-
-
-def _summary(result: services.ExportResult) -> dict:
-    sets = {
-        cs.pk: cs
-        for cs in ChangeSet.objects.filter(pk__in=result.changeset_ids).select_related(
-            "created_by", "reviewed_by"
-        )
-    }
-    by_cs = {entry["changeset"]: entry["moves"] for entry in result.summary}
-    new_persons = defaultdict(list)
-    for np in NewPerson.objects.filter(changeset_id__in=result.changeset_ids):
-        new_persons[np.changeset_id].append(
-            {
-                "id": np.person_id,
-                "first": np.first_name,
-                "last": np.last_name,
-                "orcid": np.orcid,
-                "degree": np.degree,
-                "comment": np.comment,
-            }
-        )
-    return {
-        "data_dir": _data_dir(),
-        "files": result.files,
-        "conflicts": result.conflicts,
-        "changesets": [
-            {
-                "id": pk,
-                "status": sets[pk].status,
-                "note": sets[pk].note,
-                "created_by": sets[pk].created_by.username,
-                "reviewed_by": sets[pk].reviewed_by.username if sets[pk].reviewed_by else None,
-                "review_comment": sets[pk].review_comment,
-                "applied_at": sets[pk].applied_at.isoformat() if sets[pk].applied_at else None,
-                "reverts": sets[pk].reverts_id,
-                "new_persons": new_persons.get(pk, []),
-                "moves": by_cs.get(pk, []),
-            }
-            for pk in result.changeset_ids
-            if pk in sets
-        ],
-    }
-
-
-@require_GET
-@role_required(MAINTAINER, ADMIN)
-def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""
-    if fmt not in ("patch", "json"):
-        raise Http404("Formats: patch, json.")
-    configured, result = _export_preview()
-    if not configured:
-        return HttpResponse(
-            "No Anthology data folder configured (ANTHOLOGY_DATA_DIR).",
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-    if result is None:
-        # Loading the Anthology takes a while: a worker prepares it, this page polls.
-        return render(request, "assignments/review_export.html", {"fmt": fmt}, status=202)
-    if request.htmx:
-        # the polling page: now fetch the file itself
-        return HttpResponseClientRedirect(request.path)
-    if fmt == "json":
-        return JsonResponse(_summary(result), status=409 if result.conflicts else 200)
-    if result.conflicts:
-        return HttpResponse(
-            "Conflicts, no patch:\n" + "\n".join(result.conflicts) + "\n",
-            status=409,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = HttpResponse(result.diff, content_type="text/x-diff; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="anthology-review.patch"'
-    return response

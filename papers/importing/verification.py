@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 from django.db import connection
 
-from papers.anthology import Snapshot
-from papers.services import COLUMNS, KEYS, SNAPSHOT_FIELD
+from papers.importing.rows import TABLE, Snapshot, Table
 
 # What verify_import compares: papers, persons, and every author/editor entry.
 VERIFIED_TABLES = {
@@ -15,25 +14,25 @@ VERIFIED_TABLES = {
 }
 
 
-def _keyed(table: str, rows) -> dict[tuple, tuple]:
-    """Rows of `table` by their natural key (KEYS)."""
-    key_idx = [COLUMNS[table].index(k) for k in KEYS[table]]
-    return {tuple(row[i] for i in key_idx): tuple(row) for row in rows}
+def _keyed(table: Table, rows) -> dict[tuple, tuple]:
+    """Rows of `table` by their natural key."""
+    return {tuple(getattr(row, k) for k in table.key): row for row in rows}
 
 
-def _db_rows(table: str) -> dict[tuple, tuple]:
+def _db_rows(table: Table) -> dict[tuple, tuple]:
     with connection.cursor() as cursor:
         # Quoted: "similar" is an SQL keyword.
-        columns = ", ".join(map(connection.ops.quote_name, COLUMNS[table]))
-        cursor.execute(f"SELECT {columns} FROM {table}")
-        return _keyed(table, cursor.fetchall())
+        columns = ", ".join(map(connection.ops.quote_name, table.columns))
+        cursor.execute(f"SELECT {columns} FROM {table.name}")
+        return _keyed(table, (table.row(*r) for r in cursor.fetchall()))
 
 
 def snapshot_differences(snap: Snapshot) -> Iterator[str]:
     """One line per difference between the database and the snapshot."""
-    for table, label in VERIFIED_TABLES.items():
-        columns = COLUMNS[table]
-        expected = _keyed(table, getattr(snap, SNAPSHOT_FIELD[table]))
+    for name, label in VERIFIED_TABLES.items():
+        table = TABLE[name]
+        columns = table.columns
+        expected = _keyed(table, table.rows(snap))
         actual = _db_rows(table)
         for key in sorted(expected.keys() - actual.keys(), key=str):
             yield f"{label} {' '.join(map(str, key))}: missing from the database"
@@ -43,8 +42,8 @@ def snapshot_differences(snap: Snapshot) -> Iterator[str]:
             want, have = expected[key], actual[key]
             if want != have:
                 diffs = [
-                    f"{col} is {have[i]!r}, library says {want[i]!r}"
-                    for i, col in enumerate(columns)
-                    if want[i] != have[i]
+                    f"{col} is {getattr(have, col)!r}, library says {getattr(want, col)!r}"
+                    for col in columns
+                    if getattr(want, col) != getattr(have, col)
                 ]
                 yield f"{label} {' '.join(map(str, key))}: {'; '.join(diffs)}"

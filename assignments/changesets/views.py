@@ -10,20 +10,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from assignments import selectors, services
-from assignments.forms import AssignForm, NoteForm
+from assignments.changesets import selectors, services
+from assignments.changesets.forms import AssignForm, NoteForm
 from assignments.models import ChangeSet, Move
+from assignments.pages.context import assign_context, person_page_context, person_url
+from papers import permissions
 from papers.models import Person
 from papers.orcid import orcid_normalize
-from papers.permissions import role_required
-from papers.selectors import person_url
-from papers.views import assign_context, person_page_context
 
 CHANGED_EVENT = "changeset-changed"
 
 
 @require_POST
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def assign(request: HttpRequest) -> HttpResponse:
     """Record the selected entries' move in the reviewer's draft (created on first use)."""
     person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
@@ -54,10 +53,12 @@ def assign(request: HttpRequest) -> HttpResponse:
     if not moves:
         if request.htmx:
             return render(
-                request, "papers/person_detail.html#assign", assign_context(request, person, form)
+                request,
+                "assignments/person_detail.html#assign",
+                assign_context(request, person, form),
             )
         return render(
-            request, "papers/person_detail.html", person_page_context(request, person, form)
+            request, "assignments/person_detail.html", person_page_context(request, person, form)
         )
 
     target = moves[0].target_id
@@ -69,12 +70,12 @@ def assign(request: HttpRequest) -> HttpResponse:
         return redirect(person_url(person.pk, request.preview.name if request.preview else None))
     # the list of papers refreshes itself on the event; the form needs only its own context
     context = assign_context(request, person) | {"assign_message": message}
-    response = render(request, "papers/person_detail.html#assign", context)
+    response = render(request, "assignments/person_detail.html#assign", context)
     return trigger_client_event(response, CHANGED_EVENT)
 
 
 @require_GET
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def propose_id(request: HttpRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
     error, proposal = "", ""
@@ -122,7 +123,7 @@ def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> d
 
 @require_GET
 @vary_on_headers("HX-Request")
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def changeset_draft(request: HttpRequest) -> HttpResponse:
     """The reviewer's draft: its moves by target person, the note, submit."""
     template = (
@@ -155,7 +156,7 @@ def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> Http
 
 
 @require_POST
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     # Only moves of the user's own draft can be found here.
@@ -170,7 +171,7 @@ def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def note_update(request: HttpRequest) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
@@ -184,7 +185,7 @@ def note_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*selectors.PROPOSER_ROLES)
+@permissions.role_required(*permissions.PROPOSERS)
 def submit(request: HttpRequest) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     if draft is None:

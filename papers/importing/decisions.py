@@ -1,0 +1,35 @@
+"""What the import must know of reviewers' decisions, asked through an interface papers owns.
+
+`papers` never imports the app above it nor reads its tables. The app that records decisions
+(`assignments`) registers a provider when Django starts (`AppConfig.ready`); the import calls
+it once per run and passes the answer to the writer as plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Decisions:
+    # entry (authorship id) -> the person an applied decision gave it: an import that resolves
+    # the entry elsewhere keeps the decision and reports the conflict
+    decided_entries: dict[int, str] = field(default_factory=dict)
+    # persons that proposals or decisions name as a target: an import never removes them
+    kept_persons: frozenset[str] = frozenset()
+
+
+DecisionsProvider = Callable[[], Decisions]
+
+_provider: DecisionsProvider | None = None
+
+
+def register(provider: DecisionsProvider) -> None:
+    global _provider
+    _provider = provider
+
+
+def current() -> Decisions:
+    """The decisions in force now (none when no app registered a provider)."""
+    return _provider() if _provider is not None else Decisions()
