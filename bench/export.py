@@ -182,8 +182,8 @@ def main() -> None:
 
         from django.contrib.auth.models import User
 
-        from assignments.review import services
         from assignments.models import ChangeSet
+        from assignments.review import services
 
         boss = User.objects.get(username="maintainer")
         for pk in reversed(ids):

@@ -112,5 +112,3 @@ def suggestions_store(
                 "computed_at",
             ],
         )
-
-

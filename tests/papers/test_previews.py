@@ -157,8 +157,8 @@ def test_preview_author_pages_show_the_preview_and_current_pages_do_not(client, 
 
 def test_reviewer_proposes_on_a_preview_page_and_it_applies_after_promotion(client, preview_data):
     from assignments.changesets import services as drafting
-    from assignments.review import services as review
     from assignments.models import Move
+    from assignments.review import services as review
     from tests.factories import make_user
 
     data_dir, entry = preview_data

@@ -17,9 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from assignments.changesets import services as changesets
+from assignments.models import ChangeSet
 from assignments.review import services as review
 from papers import permissions
-from assignments.models import ChangeSet
 from papers.models import Authorship, Person
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from papers.importing.archives import open_data_dir
-from papers.importing.errors import AnthologyDataError
 
 from assignments.clustering import evaluation, training
+from papers.importing.archives import open_data_dir
+from papers.importing.errors import AnthologyDataError
 
 
 class Command(BaseCommand):
