@@ -121,12 +121,18 @@ def test_person_page_shows_stored_suggestion_groups(client):
     assert checked_boxes(response) == [str(ids[3])]
 
 
-def test_person_page_without_clustering_says_so(client):
+def test_person_page_without_clustering_says_so(client, settings, tmp_path):
+    settings.CLUSTERING_MODEL_PATH = tmp_path / "no-model.joblib"
     person, _ = make_page(3)
     response = client.get(f"/people/{person.pk}/")
     assertContains(response, "Suggested groups")
     split = response.context["split"]
-    assert split.message or split.groups
+    assert split.groups == []
+    assert split.message == (
+        "Suggested groups are not available yet: no clustering model has been trained "
+        "(`manage.py train_clustering`)."
+    )
+    assertContains(response, "no clustering model has been trained")
 
 
 def test_person_page_query_count_does_not_grow_with_papers(client, django_assert_max_num_queries):
