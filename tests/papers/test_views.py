@@ -230,7 +230,9 @@ def test_search_shows_what_tells_namesakes_apart(client):
     response = client.get("/search/", {"q": "Peiyu Liu"})
     assertContains(response, "0000-0002-1825-0097")
     assertContains(response, "peiyu-liu-ruc")
-    assertContains(response, "verified")
+    # "unverified" would contain "verified" too: look for the badge itself
+    assertContains(response, '<span class="badge verified">verified</span>')
+    assertNotContains(response, "badge unverified")
 
 
 def test_search_hits_show_the_newest_paper(client):
