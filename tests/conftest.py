@@ -48,37 +48,28 @@ def imported(db, fixture_data_dir):
 
 @pytest.fixture
 def fake_clustering(monkeypatch):
-    """A stand-in for assignments.clustering with the contract's shapes. Returns what its
-    split_block last saw: signatures, ids (a set), must and cannot (the constraints)."""
+    """A stand-in for assignments.clustering that answers in the service's own result types and
+    evidence shape. Returns what its split_block last saw: signatures, ids (a set), must and
+    cannot (the constraints)."""
     import sys
     import types
-    from dataclasses import dataclass
 
-    @dataclass
-    class Cluster:
-        signature_ids: list
-        confidence: float
-        evidence: dict
-
-    @dataclass
-    class BlockResult:
-        clusters: list
-        estimated_people: float
-        separations: list
+    from assignments.clustering.service import BlockResult, Cluster
+    from tests.factories import make_evidence
 
     seen = {}
 
     def split_block(signatures, *, model, must_link=(), cannot_link=()):
         ids = [s["id"] for s in signatures]
         seen.update(signatures=signatures, ids=set(ids), must=must_link, cannot=cannot_link)
-        first = Cluster(ids[:2], 0.8, {"venues": ["acl"], "years": [2020, 2021]})
+        first = Cluster(ids[:2], 0.8, make_evidence(venues=["acl"], years=(2020, 2021)))
         if len(ids) <= 2:  # too few to split: one person
             return BlockResult(clusters=[first], estimated_people=1.0, separations=[])
+        second = Cluster(
+            ids[2:], 0.55, make_evidence(terms=["speech"], coauthors=["Wayne Xin Zhao"])
+        )
         return BlockResult(
-            clusters=[
-                first,
-                Cluster(ids[2:], 0.55, {"terms": ["speech"], "coauthors": ["Wayne Xin Zhao"]}),
-            ],
+            clusters=[first, second],
             estimated_people=2.0,
             separations=[{"clusters": [0, 1], "similarity": 0.1, "reason": "different venues"}],
         )

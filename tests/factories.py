@@ -171,3 +171,23 @@ def make_proposal(
     for authorship in authorships:
         make_move(changeset=changeset, authorship=authorship, to_new_person=new_person)
     return changeset
+
+
+def make_evidence(
+    *,
+    coauthors: Iterable[str] = (),
+    terms: Iterable[str] = (),
+    venues: Iterable[str] = (),
+    years: tuple[int, int] | None = None,
+    affiliations: Iterable[str] = (),
+) -> dict:
+    """A cluster's evidence as assignments.clustering.service emits it: every key present,
+    lists of plain strings (terms are single lower-case title words), years as [first, last]
+    or []."""
+    return {
+        "coauthors": list(coauthors),
+        "terms": list(terms),
+        "venues": list(venues),
+        "years": list(years) if years else [],
+        "affiliations": list(affiliations),
+    }

@@ -109,6 +109,8 @@
   });
 
   // htmx leaves the page as it was when a request fails; say so instead of doing nothing.
+  // Refused forms (400, 409, 422) are not failures here: base.html's htmx-config swaps the
+  // fragment that carries their message.
   function showRequestError(text) {
     const box = document.getElementById("request-error");
     if (!box) return;

@@ -68,13 +68,14 @@ def test_approve_some_rejects_the_others(maintainer):
 
 
 def test_approve_rejects_unknown_move_ids(maintainer):
-    _, entries = _mixed_page(1)
+    page, entries = _mixed_page(1)
     target = make_person(verified=True)
     cs = make_changeset()
     make_move(changeset=cs, authorship=entries[0], to_person=target)
     with pytest.raises(ValidationError, match="not pending moves"):
         review.changeset_approve(changeset=cs, user=maintainer, move_ids=[999999])
-    assert Authorship.objects.get(pk=entries[0].pk).person_id != target.id
+    assert Authorship.objects.get(pk=entries[0].pk).person_id == page.id
+    assert cs.moves.get().status == Move.Status.PENDING
 
 
 def test_only_maintainers_approve_reject_or_revert():

@@ -11,10 +11,6 @@ import pytest
 
 from tests.factories import PASSWORD
 
-# live_server runs in a thread of this process while Playwright's sync API keeps an event loop
-# running; Django's async-safety check would refuse the ORM calls the tests make for setup.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 
@@ -31,6 +27,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    # live_server runs in a thread of this process while Playwright's sync API keeps an event
+    # loop running; Django's async-safety check would refuse the ORM calls the tests make, and
+    # the database setup and flush around them. Only browser tests get the exemption: around
+    # their whole setup, call and teardown, which a function fixture would not cover (the
+    # session's database setup can come after Playwright's start, the flush after its teardown).
+    if "browser" not in item.keywords:
+        return (yield)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        return (yield)
 
 
 @pytest.fixture(scope="session")

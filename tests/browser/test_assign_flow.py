@@ -4,9 +4,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assignments.models import Move, NewPerson, Suggestion
+from assignments.suggestions.split import suggestion_cluster
 from papers.models import Authorship, Person
 from tests.browser.conftest import login
-from tests.factories import make_user
+from tests.factories import make_evidence, make_user
 
 # serialized_rollback: the flush after each test would otherwise drop the roles the data
 # migration made, and later tests in the session rely on them.
@@ -36,13 +37,20 @@ def peiyu(imported):
         mixed_score=0.9,
         item_count=len(entries),
         clusters=[
-            {"authorships": group1, "confidence": 0.92,
-             "evidence": {"coauthors": [["Wayne Xin Zhao", len(group1)]],
-                          "terms": ["matrix product operator"]}},
-            {"authorships": group2, "confidence": 0.81,
-             "evidence": {"terms": ["code summarization"]}},
+            suggestion_cluster(
+                signature_ids=[str(pk) for pk in group1],
+                confidence=0.92,
+                evidence=make_evidence(
+                    coauthors=["Wayne Xin Zhao"], terms=["matrix", "product", "operator"]
+                ),
+            ),
+            suggestion_cluster(
+                signature_ids=[str(pk) for pk in group2],
+                confidence=0.81,
+                evidence=make_evidence(terms=["code", "summarization"]),
+            ),
         ],
-    )  # fmt: skip
+    )
     return person, group1, group2
 
 

@@ -59,3 +59,40 @@ def test_maintainer_reviews_approves_and_reverts(page, live_server):
     cs.refresh_from_db()
     assert cs.status == ChangeSet.Status.REVERTED
     assert set(Authorship.objects.values_list("person_id", flat=True)) == {unverified.id}
+
+
+def test_refused_and_conflicting_decisions_show_why(page, live_server):
+    make_user(username="boss", roles=("maintainer",))
+    unverified = make_person(id="peiyu-liu/unverified", first="Peiyu", last="Liu")
+    elsewhere = make_person(id="peiyu-liu-pku", first="Peiyu", last="Liu", verified=True)
+    entries = [
+        make_paper(authors=(unverified,), title=f"Tensor networks {i}").authorships.get()
+        for i in range(2)
+    ]
+    cs = make_proposal(authorships=entries, person_id="peiyu-liu-ruc")
+
+    login(page, live_server, "boss")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/review/{cs.pk}/")
+    page.wait_for_selector("text=Effect if applied")
+    # A refused decision (400) keeps the form, with the reason in it.
+    for box in page.locator("#decision input[name=move]").all():
+        box.uncheck()
+    page.click("button[value=approve_some]")
+    expect(page.locator("#decision")).to_contain_text("Tick the moves to approve")
+    expect(page.locator("#request-error")).to_be_hidden()
+
+    # Meanwhile another change moves one of the proposed entries elsewhere.
+    Authorship.objects.filter(pk=entries[0].pk).update(person=elsewhere)
+    page.click("button[value=approve]")
+
+    decision = page.locator("#decision")
+    expect(decision).to_contain_text("Nothing was applied")
+    expect(decision).to_contain_text(
+        f"{entries[0].item_id} author #1 now belongs to peiyu-liu-pku, "
+        "not peiyu-liu/unverified as proposed"
+    )
+    expect(page.locator("#request-error")).to_be_hidden()
+    cs.refresh_from_db()
+    assert cs.status == ChangeSet.Status.SUBMITTED
+    assert Authorship.objects.get(pk=entries[1].pk).person_id == unverified.id

@@ -8,6 +8,7 @@ import pytest
 from assignments import clustering
 from assignments.clustering.metrics import bcubed
 from tests.clustering.conftest import make_block
+from tests.factories import make_evidence
 
 EVIDENCE_KEYS = {"coauthors", "terms", "venues", "years", "affiliations"}
 
@@ -32,6 +33,10 @@ def test_split_output_shape(tiny_model):
     for c in result.clusters:
         assert 0.0 <= c.confidence <= 1.0
         assert set(c.evidence) == EVIDENCE_KEYS
+        # the shape tests' make_evidence (and so the fakes and stored fixtures) builds
+        assert make_evidence(**c.evidence) == c.evidence
+        for key in EVIDENCE_KEYS - {"years"}:
+            assert all(type(v) is str for v in c.evidence[key]), key
         years = [s["year"] for s in block["signatures"] if s["id"] in c.signature_ids]
         assert c.evidence["years"] == [min(years), max(years)]
     assert result.estimated_people >= 1.0
