@@ -3,15 +3,21 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from papers import selectors
+from papers import caching, selectors
+
+
+def _search_key(request: HttpRequest) -> tuple[str]:
+    # The results depend on the catalog (in the tag already) and the query alone.
+    return (request.GET.get("q", "")[:200],)
 
 
 @login_not_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
+@caching.conditional_public_page(_search_key)
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     hits = selectors.person_search(query)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -74,7 +74,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     return trigger_client_event(response, CHANGED_EVENT)
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.PROPOSERS)
 def propose_id(request: HttpRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
@@ -121,7 +121,7 @@ def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> d
     }
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
 def changeset_draft(request: HttpRequest) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -29,7 +29,7 @@ QUEUE_PAGE_SIZE = 50
 # -- queue ------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_queue(request: HttpRequest) -> HttpResponse:
@@ -91,7 +91,7 @@ def _changeset_context(changeset: ChangeSet, **extra) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:

@@ -156,6 +156,7 @@ def _write_snapshot(
         else:
             counts, conflicts = writer.merge(cursor, snap, decisions.current())
             catalog.persons_refresh_stats()
+        catalog.catalog_changed()
         if progress:
             progress("write", 1, 1)
     counts["conflicts"] = len(conflicts)

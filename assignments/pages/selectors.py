@@ -1,0 +1,40 @@
+"""Reads for the pages' conditional GET: what a person page shows beyond the catalog."""
+
+from django.db.models import CharField, Q, StringAgg, Value
+from django.db.models.functions import Cast, Concat
+
+from assignments.models import Move, Suggestion
+
+
+def person_page_version(person_id: str) -> tuple[str, str]:
+    """What changes a person's page without changing the catalog: the moves that name the person
+    or one of its entries (drafted, submitted, rejected, applied, reverted: the pending marks
+    and the history), with their change sets' states, and the page's stored suggestion.
+
+    Two indexed queries, whatever the page's size; the moves' ids and states, not timestamps,
+    so a move removed from a draft counts as much as one added.
+    """
+    moves = Move.objects.filter(
+        Q(from_person_id=person_id)
+        | Q(to_person_id=person_id)
+        | Q(to_new_person__person_id=person_id)
+        | Q(authorship__person_id=person_id)
+    ).aggregate(
+        states=StringAgg(
+            Concat(
+                Cast("pk", CharField()),
+                Value(":"),
+                "status",
+                Value(":"),
+                "changeset__status",
+                output_field=CharField(),
+            ),
+            delimiter=Value(","),
+            order_by="pk",
+            default="",
+        )
+    )
+    computed = (
+        Suggestion.objects.filter(person_id=person_id).values_list("computed_at", flat=True).first()
+    )
+    return moves["states"], computed.isoformat() if computed else ""
