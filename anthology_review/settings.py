@@ -194,10 +194,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind a proxy every request comes from the proxy's address: with TRUSTED_PROXY_COUNT=1 the
-# client's address is read from the X-Forwarded-For header the proxy appends.
-if TRUSTED_PROXY_COUNT := int(os.environ.get("TRUSTED_PROXY_COUNT", 0)):
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# client's address is the one the proxy appended to X-Forwarded-For (anthology_review.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "anthology_review.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,54 @@
+"""Search's whole-word shortcut (selectors._whole_word_scores) gives what the full trigram
+search gives, only faster."""
+
+import pytest
+
+from papers import selectors
+from tests.factories import make_paper, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def results(query: str) -> list[tuple[str, str, float]]:
+    return [(h.person.pk, h.matched_name, h.score) for h in selectors.person_search(query)]
+
+
+@pytest.fixture
+def many_li():
+    """30 persons with the whole word "li" in a name (one of them is just "Li"), with different
+    paper counts, and names that hold the letters without the word."""
+    for i in range(30):
+        person = make_person(first=f"Wei{chr(97 + i % 26)}{i}", last="Li")
+        for _ in range(i % 4):
+            make_paper(authors=(person,))
+    make_person(first="", last="Li")
+    make_person(first="Xiao", last="Lin", extra_names=(("Li", "Xiaolin"),))
+    make_person(first="Li-Hua", last="Wang")
+    make_person(first="Ali", last="Khan")
+    make_person(first="Lim", last="Li", extra_names=(("Lim", "Lee"),))
+
+
+@pytest.mark.parametrize("query", ["li", "LI", "Lì", "wang", "khan"])
+def test_whole_word_shortcut_gives_the_full_search_results(many_li, monkeypatch, query):
+    fast = results(query)
+    monkeypatch.setattr(selectors, "_whole_word_scores", lambda word, limit: {})
+    full = results(query)
+    assert [(pk, shown) for pk, shown, _ in fast] == [(pk, shown) for pk, shown, _ in full]
+    assert [score for *_, score in fast] == pytest.approx([score for *_, score in full])
+
+
+def test_shortcut_is_taken_when_enough_persons_have_the_word(many_li, monkeypatch):
+    def no_trigrams(normalized: str, limit: int) -> dict:
+        raise AssertionError("the trigram search was not needed")
+
+    monkeypatch.setattr(selectors, "_similar_scores", no_trigrams)
+    hits = selectors.person_search("li")
+    assert len(hits) == 25
+    assert hits[0].person.name == "Li"  # the whole name first
+    assert hits[0].score == 2.0
+
+
+def test_fewer_whole_word_matches_fall_back_to_similarity(many_li):
+    # No name has the word "kha" or "xiaol": the similarity search finds their prefixes.
+    assert [h.person.name for h in selectors.person_search("kha")] == ["Ali Khan"]
+    assert "Xiao Lin" in [h.person.name for h in selectors.person_search("xiaol")]
