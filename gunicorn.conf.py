@@ -1,10 +1,12 @@
 """gunicorn's settings for anthology-review: `gunicorn anthology_review.wsgi` (or plain `gunicorn`)
 run from the project folder reads this file. Each value can be changed by its variable.
 
-Sizing (measured on the 2-core machine with bench/load.py, see README "Running it for a team"):
-pages spend most of their time in Python (templates) and the rest waiting for PostgreSQL on the
-same machine, so a few processes with a few threads each keep both cores busy while a request
-waits for the database; more processes only add memory and context switches.
+Sizing: pages spend most of their time in Python (templates) and the rest waiting for
+PostgreSQL on the same machine, so a few processes with a few threads each keep both cores busy
+while a request waits for the database. Measured on the 2-core machine, full data, with
+`bench/load.py --skip-mix --saturation-time 30 --workers W --threads T` (8 clients, no think
+time; the machine was shared, load average 7-8 from other jobs, so only the order counts):
+3 x 4: 47.1 req/s (p95 326 ms); 2 x 4: 45.7 (347 ms); 6 x 1: 45.9 (530 ms); 4 x 2: 34.9 (523 ms).
 """
 
 import os

@@ -3,7 +3,8 @@
 from django.db.models import CharField, Q, StringAgg, Value
 from django.db.models.functions import Cast, Concat
 
-from assignments.models import Move, Suggestion
+from assignments.models import Move, NewPerson, Suggestion
+from papers.models import Authorship
 
 
 def person_page_version(person_id: str) -> tuple[str, str]:
@@ -14,11 +15,13 @@ def person_page_version(person_id: str) -> tuple[str, str]:
     Two indexed queries, whatever the page's size; the moves' ids and states, not timestamps,
     so a move removed from a draft counts as much as one added.
     """
+    # Subqueries, not joins: one pass over the moves with two small hashed lookups, where an OR
+    # across joined tables looked up every move's entry.
     moves = Move.objects.filter(
         Q(from_person_id=person_id)
         | Q(to_person_id=person_id)
-        | Q(to_new_person__person_id=person_id)
-        | Q(authorship__person_id=person_id)
+        | Q(to_new_person__in=NewPerson.objects.filter(person_id=person_id).values("pk"))
+        | Q(authorship__in=Authorship.objects.filter(person_id=person_id).values("pk"))
     ).aggregate(
         states=StringAgg(
             Concat(
