@@ -10,6 +10,8 @@ Nothing is shared between users: only anonymous requests get a tag, every respon
 `Cache-Control: private` (no proxy or CDN may keep it) and `no-cache` (the browser asks each time),
 and `Vary: Cookie` (a logged-in visit is never answered from an anonymous copy). Preview pages
 are left out: they come from a preview's schema, not from the catalog the version counts.
+What a tag does not follow is the clock: a revalidated page keeps its "computed 3 hours ago"
+from when it was sent, until something on it changes.
 """
 
 import hashlib
