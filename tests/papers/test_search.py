@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def results(query: str) -> list[tuple[str, str, float]]:
+    """What the search shows, with its scores."""
     return [(h.person.pk, h.matched_name, h.score) for h in selectors.person_search(query)]
 
 
@@ -26,18 +27,25 @@ def many_li():
     make_person(first="Li-Hua", last="Wang")
     make_person(first="Ali", last="Khan")
     make_person(first="Lim", last="Li", extra_names=(("Lim", "Lee"),))
+    # for the word-start shortcut ("wei", as typed): a whole word, a hyphenated start, letters
+    # inside a word, and the word twice
+    make_person(first="Wei", last="Ming")
+    make_person(first="Wei-Lun", last="Chen")
+    make_person(first="Huawei", last="Xu")
+    make_person(first="Weizhe", last="Weixin")
 
 
-@pytest.mark.parametrize("query", ["li", "LI", "Lì", "wang", "khan"])
+@pytest.mark.parametrize("query", ["li", "LI", "Lì", "wang", "khan", "wei", "Wéi", "weia", "hua"])
 def test_whole_word_shortcut_gives_the_full_search_results(many_li, monkeypatch, query):
     fast = results(query)
     monkeypatch.setattr(selectors, "_whole_word_scores", lambda word, limit: {})
+    monkeypatch.setattr(selectors, "_word_start_scores", lambda word, limit: {})
     full = results(query)
     assert [(pk, shown) for pk, shown, _ in fast] == [(pk, shown) for pk, shown, _ in full]
     assert [score for *_, score in fast] == pytest.approx([score for *_, score in full])
 
 
-def test_shortcut_is_taken_when_enough_persons_have_the_word(many_li, monkeypatch):
+def test_shortcuts_are_taken_when_enough_persons_have_the_word(many_li, monkeypatch):
     def no_trigrams(normalized: str, limit: int) -> dict:
         raise AssertionError("the trigram search was not needed")
 
@@ -46,6 +54,16 @@ def test_shortcut_is_taken_when_enough_persons_have_the_word(many_li, monkeypatc
     assert len(hits) == 25
     assert hits[0].person.name == "Li"  # the whole name first
     assert hits[0].score == 2.0
+    # 30 first names start with "wei": the whole words first ("wei-lun" is stored as two
+    # words), tied, by id
+    hits = selectors.person_search("wei")
+    assert len(hits) == 25
+    assert [(h.person.name, h.score) for h in hits[:2]] == [
+        ("Wei-Lun Chen", pytest.approx(1.6)),
+        ("Wei Ming", pytest.approx(1.6)),
+    ]
+    assert hits[2].score < 1.6
+    assert "Huawei Xu" not in [h.person.name for h in hits]
 
 
 def test_fewer_whole_word_matches_fall_back_to_similarity(many_li):
