@@ -56,6 +56,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config)")
     parser.add_argument("--threads", type=int, help="gunicorn threads (default: its config)")
     parser.add_argument("--skip-mix", action="store_true", help="only the saturation phase")
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=30,
+        help="also report the mix without its first seconds, while users start and log in",
+    )
     args = parser.parse_args()
     if args.data is not None:
         env = imported_scratch_env("bench_load", args.data)
@@ -202,24 +208,39 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report(title: str, samples_file: Path, seconds: float) -> None:
+def report(title: str, samples_file: Path, seconds: float, warm_up: float = 0) -> None:
+    """Per page kind over the whole run; with WARM_UP, again without the requests that started
+    in its first WARM_UP seconds (users starting: logins, first static files)."""
+    with samples_file.open() as handle:
+        rows = [
+            (kind, float(ms), status, error, float(t))
+            for kind, ms, status, error, t in csv.reader(handle)
+        ]
+    if not rows:
+        raise SystemExit(f"{title}: no requests were made (see locust's log)")
+    table(title, rows, seconds)
+    if warm_up:
+        start = min(t for *_, t in rows)
+        later = [row for row in rows if row[4] >= start + warm_up]
+        table(f"{title}, without the first {warm_up:.0f} s", later, seconds - warm_up)
+
+
+def table(title: str, rows: list[tuple[str, float, str, str, float]], seconds: float) -> None:
     by_kind: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
-    not_modified = 0
-    with samples_file.open() as handle:
-        for kind, ms, status, error in csv.reader(handle):
-            by_kind[kind].append(float(ms))
-            not_modified += status == "304"
-            if error:
-                errors[kind].append(error)
-    everything = sorted(ms for samples in by_kind.values() for ms in samples)
+    for kind, ms, _, error, _ in rows:
+        by_kind[kind].append(ms)
+        if error:
+            errors[kind].append(error)
+    not_modified = sum(status == "304" for _, _, status, _, _ in rows)
+    everything = sorted(ms for _, ms, *_ in rows)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n{title}  (load average now: {load} on {os.cpu_count()} CPUs)")
     print(f"{'kind':<20} {'n':>6} {'req/s':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>7}")
-    rows = sorted(by_kind.items(), key=lambda kv: -len(kv[1]))
-    for kind, samples in [*rows, ("ALL", everything)]:
+    ordered_kinds = sorted(by_kind.items(), key=lambda kv: -len(kv[1]))
+    for kind, samples in [*ordered_kinds, ("ALL", everything)]:
         ordered = sorted(samples)
-        n_errors = sum(len(v) for v in errors.values()) if kind == "ALL" else len(errors[kind])
+        n_errors = sum(map(len, errors.values())) if kind == "ALL" else len(errors[kind])
         print(
             f"{kind:<20} {len(ordered):>6} {len(ordered) / seconds:>7.1f} "
             f"{statistics.median(ordered):>6.1f}ms {percentile(ordered, 0.95):>6.1f}ms "
@@ -251,7 +272,9 @@ def locust(
         "--users",
         str(users),
         "--spawn-rate",
-        str(max(users // 5, 1)),
+        # People arrive over a while, not all in one second: a login costs ~1 s of CPU (the
+        # password hash), so 20 at once would stall the server for everyone.
+        str(2 if think else users),
         "--run-time",
         f"{seconds}s",
         "--stop-timeout",
@@ -300,6 +323,7 @@ def run(args: argparse.Namespace) -> None:
                     f"Mix: {args.users} users (30:15:5), 2-3 s think time, {args.run_time} s",
                     samples,
                     args.run_time,
+                    warm_up=args.warm_up,
                 )
             samples = tmp_path / "saturation.csv"
             locust(

@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import time
 
 from locust import FastHttpUser, between, constant, events, task
 
@@ -26,7 +27,7 @@ with open(os.environ["LOAD_PLAN"]) as _plan:
     PLAN = json.load(_plan)
 PHASE = os.environ.get("LOAD_PHASE", "mixed")
 THINK = between(2, 3) if os.environ.get("LOAD_THINK", "1") != "0" else constant(0)
-SAMPLES: list[tuple[str, float, int, str]] = []  # kind, ms, status, error
+SAMPLES: list[tuple[str, float, int, str, float]] = []  # kind, ms, status, error, start time
 HTMX = {"HX-Request": "true"}
 CHANGESET_LINK = re.compile(r'href="/review/(\d+)/"')
 ERROR_TEXT = re.compile(r'<ul class="errorlist[^>]*>\s*<li>(.*?)</li>', re.S)
@@ -35,7 +36,8 @@ ERROR_TEXT = re.compile(r'<ul class="errorlist[^>]*>\s*<li>(.*?)</li>', re.S)
 @events.request.add_listener
 def record(request_type, name, response_time, response_length, response, exception, **kw):
     status = getattr(response, "status_code", 0) or 0
-    SAMPLES.append((name, response_time, status, "" if exception is None else repr(exception)))
+    error = "" if exception is None else repr(exception)
+    SAMPLES.append((name, response_time, status, error, time.time() - response_time / 1000))
 
 
 @events.quitting.add_listener
