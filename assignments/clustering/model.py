@@ -72,12 +72,9 @@ _cache: dict[str, ClusteringModel] = {}
 _lock = threading.Lock()
 
 
-def load_model(path: Path | str | None = None) -> ClusteringModel:
-    """Load (once per process) the model at `path`, default settings.CLUSTERING_MODEL_PATH."""
-    if path is None:
-        from django.conf import settings
-
-        path = settings.CLUSTERING_MODEL_PATH
+def load_model(path: Path | str) -> ClusteringModel:
+    """Load (once per process) the model at `path` (the app's is settings.CLUSTERING_MODEL_PATH:
+    the service itself knows nothing of Django)."""
     key = str(Path(path).resolve())
     with _lock:
         model = _cache.get(key)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 
 from assignments.models import Suggestion
@@ -183,7 +184,7 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     if cached is not None:
         return cached
     try:
-        model = clustering.load_model()
+        model = clustering.load_model(settings.CLUSTERING_MODEL_PATH)
         result = clustering.split_block(
             block.signatures,
             model=model,
