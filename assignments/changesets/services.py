@@ -212,7 +212,7 @@ def moves_add(
             target_id = to_new_person.person_id
 
         # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
-        locked = catalog.entries_lock(ids)
+        locked = catalog.entries_lock(ids, write=False)
         entries = sorted(locked.values(), key=lambda a: (a.item_id, a.pk))
         problems: list[str] = []
         if len(entries) != len(ids):
@@ -354,7 +354,7 @@ def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(changeset.moves.order_by("item_id", "role", "position"))
         if not moves:
             raise ValidationError("The change set is empty: assign some papers first.")
-        stale = catalog.entries_compare_and_lock(selectors.claims(moves))
+        stale = catalog.entries_compare_and_lock(selectors.claims(moves), write=False)
         if stale:
             raise ValidationError(
                 [

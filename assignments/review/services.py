@@ -189,7 +189,9 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(
             locked.moves.filter(status=Move.Status.APPLIED).select_related("to_new_person")
         )
-        locked_entries = catalog.entries_lock(m.authorship_id for m in moves if m.authorship_id)
+        locked_entries = catalog.entries_lock(
+            (m.authorship_id for m in moves if m.authorship_id), write=True
+        )
         current = {pk: entry.person_id for pk, entry in locked_entries.items()}
         sources = {m.from_person_id for m in moves}
         missing = sorted(

@@ -22,6 +22,7 @@ from assignments.review import services, summary
 from papers import permissions
 from papers.models import PersonName
 from papers.names import normalize_name
+from papers.services import CatalogBusy
 
 QUEUE_PAGE_SIZE = 50
 
@@ -142,6 +143,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ChangeSetConflict as exc:
         errors = ["Nothing was applied: these entries changed since the proposal."]
         return _error_response(request, changeset, errors + exc.messages, status=409)
+    except CatalogBusy as exc:
+        return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         return _error_response(request, changeset, exc.messages, status=400)
     return _done(request, reverse("assignments:review_changeset", args=[pk]), message)
@@ -153,7 +156,7 @@ def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
     changeset = get_object_or_404(ChangeSet, pk=pk)
     try:
         revert = services.changeset_revert(changeset=changeset, user=request.user)
-    except services.ChangeSetConflict as exc:
+    except (services.ChangeSetConflict, CatalogBusy) as exc:
         return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         return _error_response(request, changeset, exc.messages, status=400)

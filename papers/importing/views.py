@@ -45,7 +45,11 @@ class ImportForm(forms.Form):
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def import_list(request: HttpRequest) -> HttpResponse:
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:200]
-    previews = Preview.objects.filter(status=Preview.Status.READY).order_by("-created_at")
+    previews = (
+        Preview.objects.filter(status=Preview.Status.READY)
+        .select_related("import_run")
+        .order_by("-created_at")
+    )
     return render(request, "papers/import_list.html", {"runs": runs, "previews": previews})
 
 
@@ -53,7 +57,14 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "papers/import_new.html", {"form": ImportForm()})
-    form = ImportForm(request.POST, request.FILES)
+    files = request.FILES  # parsed now: the upload handler may refuse the file as it arrives
+    refused = getattr(request, "upload_refused", "")
+    if refused:
+        # What was typed comes back (the file never arrived whole); nothing was stored.
+        form = ImportForm(initial=request.POST.dict())
+        context = {"form": form, "upload_refused": refused}
+        return render(request, "papers/import_new.html", context, status=400)
+    form = ImportForm(request.POST, files)
     if form.is_valid():
         try:
             if form.cleaned_data["archive"]:
@@ -64,7 +75,12 @@ def import_new(request: HttpRequest) -> HttpResponse:
             else:
                 source = form.cleaned_data["server_path"]
             run = tasks.import_enqueue(
-                source=source, user=request.user, preview_name=form.cleaned_data["preview_name"]
+                source=source,
+                source_name=form.cleaned_data["archive"].name
+                if form.cleaned_data["archive"]
+                else str(source),
+                user=request.user,
+                preview_name=form.cleaned_data["preview_name"],
             )
         except AnthologyDataError as exc:
             form.add_error(None, str(exc))

@@ -65,7 +65,7 @@ def test_persons_create_refuses_a_taken_id():
     assert PersonName.objects.get(person_id="ann-lee-2").is_canonical
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_writers_giving_entries_the_same_name_make_one_name_row():
     page = make_person(first="Ji-Rong", last="Wen", id="ji-rong-wen/unverified")
     target = make_person(first="J.", last="Wen", verified=True)
