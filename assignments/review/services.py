@@ -151,12 +151,15 @@ def _apply(changeset: ChangeSet) -> None:
     changeset.status = ChangeSet.Status.APPLIED
     changeset.applied_at = now
     changeset.save()
-    if changeset.reverts is not None:
-        _mark_reverted(changeset.reverts, [m.authorship_id for m in moves if m.authorship_id])
+    if changeset.reverts_id is not None:
+        _mark_reverted(changeset, [m.authorship_id for m in moves])
 
 
-def _mark_reverted(original: ChangeSet, authorship_ids: list[int]) -> None:
-    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=authorship_ids).update(
+def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
+    original = revert.reverts
+    assert original is not None  # called for a revert only
+    ids = [i for i in authorship_ids if i is not None]  # moves whose entry is gone match none
+    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=ids).update(
         status=Move.Status.REVERTED
     )
     if not original.moves.filter(status=Move.Status.APPLIED).exists():
