@@ -8,6 +8,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -35,7 +36,7 @@ def single_threaded(func):
 
 @dataclass
 class ClusteringModel:
-    classifier: object  # fitted sklearn classifier with predict_proba
+    classifier: Any  # fitted sklearn classifier with predict_proba (sklearn ships no types)
     idf: np.ndarray  # float16, one per hashed term
     name_stats: NameStats
     threshold: float = 0.5  # average-linkage merge threshold on pair probability

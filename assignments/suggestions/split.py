@@ -138,7 +138,7 @@ def _groups_from_clusters(
     for separation in separations:
         pair = [number_of.get(i) for i in separation.get("clusters", ())]
         if len(pair) == 2 and None not in pair and separation.get("reason"):
-            a, b = sorted(pair)
+            a, b = sorted(pair)  # type: ignore[type-var]  # None is not in pair: checked above
             reasons.append((a, b, f"Groups {a} and {b}: {separation['reason']}"))
     return [g for _, g in groups], [text for *_, text in sorted(set(reasons))]
 

@@ -83,8 +83,8 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
         try:
             anthology.people.load()
         except ExceptionGroup as group:
-            exc = group.exceptions[0]
-            raise AnthologyDataError(_describe_resolution(data_dir, exc)) from group
+            first = group.exceptions[0]
+            raise AnthologyDataError(_describe_resolution(data_dir, first)) from group
         except Exception as exc:
             raise AnthologyDataError(f"{people_path}: {_describe(exc)}") from exc
     return anthology

@@ -242,6 +242,7 @@ def _write_snapshot(
             previews.preview_decide(cursor, promoting, Preview.Status.PROMOTED)
         if progress:
             progress("write", 0, 1)
+        conflicts: list[str]
         orphaned: list[str] = []
         if writer.catalog_is_empty(cursor):
             counts, conflicts = writer.load_empty(cursor, snap), []

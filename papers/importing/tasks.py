@@ -5,7 +5,7 @@ import logging
 import time
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -77,7 +77,7 @@ def _record_failure(run_id: int, exc: Exception) -> None:
 
 
 def import_enqueue(
-    *, source: str | Path, user: AbstractBaseUser, preview_name: str = "", source_name: str = ""
+    *, source: str | Path, user: User, preview_name: str = "", source_name: str = ""
 ) -> ImportRun:
     """Record a queued import and hand it to the background worker once the record is saved."""
     if preview_name:
@@ -94,7 +94,7 @@ def import_enqueue(
     return run
 
 
-def preview_promote_enqueue(*, preview: Preview, user: AbstractBaseUser) -> ImportRun:
+def preview_promote_enqueue(*, preview: Preview, user: User) -> ImportRun:
     """Queue the promotion of a preview (an ordinary import of its source)."""
     if preview.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")

@@ -5,12 +5,13 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from papers import permissions
+from papers.http import AuthenticatedRequest
 from papers.importing import previews, tasks, uploads
 from papers.importing.errors import AnthologyDataError
 from papers.models import ImportRun, Preview
@@ -33,7 +34,8 @@ class ImportForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, though typed as maybe None
         if bool(data.get("archive")) == bool(data.get("server_path")):
             raise forms.ValidationError("Upload an archive or name a server path (one of them).")
         path = data.get("server_path")
@@ -43,7 +45,7 @@ class ImportForm(forms.Form):
 
 
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedRequest) -> HttpResponse:
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:200]
     previews = (
         Preview.objects.filter(status=Preview.Status.READY)
@@ -54,7 +56,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @permissions.role_required(*permissions.IMPORTERS)
-def import_new(request: HttpRequest) -> HttpResponse:
+def import_new(request: AuthenticatedRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "papers/import_new.html", {"form": ImportForm()})
     files = request.FILES  # parsed now: the upload handler may refuse the file as it arrives
@@ -91,7 +93,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 @vary_on_headers("HX-Request")
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # polled every second while the import runs: one query for the run and its preview
     run = get_object_or_404(ImportRun.objects.select_related("started_by", "preview"), pk=pk)
     preview = getattr(run, "preview", None)
@@ -104,7 +106,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def preview_decide(request: HttpRequest, name: str) -> HttpResponse:
+def preview_decide(request: AuthenticatedRequest, name: str) -> HttpResponse:
     preview = get_object_or_404(Preview, name=name)
     action = request.POST.get("action")
     try:
