@@ -18,15 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 NUL = "a\x00b"
 
 
-def _routes(resolver: URLResolver, prefix: str = "") -> list[tuple[str, dict]]:
-    """Every route as (pattern text, its converters by argument name)."""
+def _routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+    """Every route's pattern text."""
     routes = []
     for entry in resolver.url_patterns:
         text = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             routes += _routes(entry, text)
         elif isinstance(entry, URLPattern):
-            routes.append((text, dict(getattr(entry.pattern, "converters", {}))))
+            routes.append(text)
     return routes
 
 
@@ -34,7 +34,7 @@ def _paths() -> list[str]:
     """Each app route with a NUL in each argument that can hold text (one at a time); numeric
     arguments get 1."""
     paths = set()
-    for text, converters in _routes(get_resolver()):
+    for text in _routes(get_resolver()):
         if text.startswith("admin/") or "(?P" in text or "^" in text:
             continue  # Django's admin: not ours
         names = re.findall(r"<(?:(\w+):)?(\w+)>", text)
