@@ -140,6 +140,8 @@ def import_decisions() -> Decisions:
         .order_by("pk")
     )
     for m in moves:
+        if m.authorship_id is None:  # filtered out above; for the type checker
+            continue
         cs = m.changeset
         records[m.authorship_id].append(
             f"change set {cs.pk} ({cs.status}, by {cs.created_by.get_username()}): "
