@@ -1,8 +1,8 @@
 """Imports that crash or race. A worker really killed (SIGKILL) in a subprocess, at the two
-that matter. Before its data commits: nothing is written, the run is found dead and marked
+moments that matter. Before its data commits: nothing is written, the run is found dead and marked
 failed, its work folder removed, and the same data imports again (it was not "no change").
 After: the data, its checksum and the run's success committed together, so the database and the
-record agree."""
+record agree. And two previews of one name started at once."""
 
 import os
 import signal
