@@ -256,7 +256,7 @@ def merge(
         f"{item} {role} #{pos + 1}: decided {current}, new data says {new}"
         for _, item, role, pos, current, new in conflict_rows
     ]
-    conflict_ids = [row[0] for row in conflict_rows]
+    conflict_ids = [pk for pk, *_ in conflict_rows]
 
     for name, label in (
         ("papers_collection", "collections"),
