@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 from papers import selectors
+from papers.http import Request
 
 # Why the start time: a deploy restarts the server, and new code or templates must not match a
 # tag of the old ones. gunicorn.conf.py preloads the app, so every worker shares this value.
@@ -31,7 +32,7 @@ _STARTED = time.time_ns()
 PageKey = Callable[..., Iterable[object]]
 
 
-def page_etag(request: HttpRequest, parts: Iterable[object]) -> str:
+def page_etag(request: Request, parts: Iterable[object]) -> str:
     """The weak tag for this request's page. Weak: the bytes differ from one response to the
     next (the masked CSRF token), the page does not."""
     # Read before the view renders: data committed after this read makes a newer page under an
@@ -49,7 +50,7 @@ def conditional_public_page(page_key: PageKey) -> Callable:
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapped(request: Request, *args: object, **kwargs: object) -> HttpResponse:
             etag = None
             if (
                 request.method in ("GET", "HEAD")

@@ -172,7 +172,9 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    source = models.TextField()
+    source = models.TextField()  # the path the import reads (an upload is stored on the server)
+    # What the user gave: the uploaded file's name, or the path; shown on pages and in errors.
+    source_name = models.TextField(blank=True)
     # Set for a preview import: the data was loaded beside the current data, not over it.
     preview_name = models.CharField(max_length=40, blank=True)
     stage = models.CharField(max_length=20, blank=True)  # parse / extract / write, for the page

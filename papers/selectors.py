@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, F, FloatField, Func, Max, Q, TextField, Value, When
@@ -236,8 +237,8 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     orcid = orcid_normalize(query)
     if len(orcid) == 19:
         exact |= Q(orcid=orcid)
-    for person in Person.objects.filter(exact):
-        hits[person.pk] = SearchHit(person, "", 2.0)
+    for exact_person in Person.objects.filter(exact):
+        hits[exact_person.pk] = SearchHit(exact_person, "", 2.0)
     if normalized:
         scores: dict[str, float] = {}
         if ONE_WORD.fullmatch(normalized):
@@ -331,9 +332,9 @@ def _whole_word_scores(word: str, limit: int) -> dict[str, float]:
     when `limit` persons have such a name they are exactly that search's first `limit`, in the
     same order (score, then papers, then id), and the index of names' words finds them at once.
     """
+    has_word = DataContains(NAME_WORDS, Value([word], output_field=ArrayField(TextField())))
     best = (
-        PersonName.objects.annotate(words=NAME_WORDS)
-        .filter(words__contains=[word])
+        PersonName.objects.filter(has_word)
         .values("person_id")
         .annotate(
             best=Max(

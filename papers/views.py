@@ -1,15 +1,16 @@
 """Catalog pages: search for persons by any of their names."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from papers import caching, selectors
+from papers.http import Request
 
 
-def _search_key(request: HttpRequest) -> tuple[str]:
+def _search_key(request: Request) -> tuple[str]:
     # The results depend on the catalog (in the tag already) and the query alone.
     return (request.GET.get("q", "")[:200],)
 
@@ -18,7 +19,7 @@ def _search_key(request: HttpRequest) -> tuple[str]:
 @require_safe
 @vary_on_headers("HX-Request")
 @caching.conditional_public_page(_search_key)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: Request) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     hits = selectors.person_search(query)
     template = "papers/search.html#results" if request.htmx else "papers/search.html"

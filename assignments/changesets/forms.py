@@ -1,5 +1,7 @@
 """Forms parse and shape input; the rules (ids, ORCIDs, conflicts) live in the services."""
 
+from typing import cast
+
 from django import forms
 
 from papers.models import Authorship, Person
@@ -52,7 +54,8 @@ class AssignForm(forms.Form):
         self.fields["first_name"].initial = person.first_name
         self.fields["last_name"].initial = person.last_name
         # Only entries of this page can be selected on it.
-        self.fields["authorships"].queryset = Authorship.objects.filter(person=person)
+        authorships = cast(forms.ModelMultipleChoiceField, self.fields["authorships"])
+        authorships.queryset = Authorship.objects.filter(person=person)
 
     def clean_to_person(self) -> Person | None:
         value = self.cleaned_data["to_person"].strip()
@@ -66,7 +69,8 @@ class AssignForm(forms.Form):
         return person
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, though typed as maybe None
         if not data.get("authorships") and "authorships" not in self.errors:
             self.add_error("authorships", "Select at least one paper to assign.")
         if data.get("target") == "new" and not (data.get("last_name") or "").strip():

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from acl_anthology.people import Name
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -48,7 +48,7 @@ def _touch(changeset: ChangeSet) -> None:
     changeset.save(update_fields=["updated_at"])
 
 
-def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
+def changeset_get_or_create_draft(*, user: User) -> ChangeSet:
     """The user's open draft, created on first use (one draft per reviewer)."""
     with transaction.atomic():
         # Lock the user row so two tabs proposing at once do not create two drafts.
@@ -212,7 +212,7 @@ def moves_add(
             target_id = to_new_person.person_id
 
         # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
-        locked = catalog.entries_lock(ids)
+        locked = catalog.entries_lock(ids, write=False)
         entries = sorted(locked.values(), key=lambda a: (a.item_id, a.pk))
         problems: list[str] = []
         if len(entries) != len(ids):
@@ -323,11 +323,11 @@ def move_remove(*, changeset: ChangeSet, move: Move) -> None:
     """Take a move out of a draft; a new person left without moves goes too."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        move = Move.objects.filter(pk=move.pk, changeset=changeset).first()
-        if move is None:
+        found = Move.objects.filter(pk=move.pk, changeset=changeset).first()
+        if found is None:
             raise ValidationError("That move is not in this change set (already removed?).")
-        new_person_id = move.to_new_person_id
-        move.delete()
+        new_person_id = found.to_new_person_id
+        found.delete()
         if (
             new_person_id is not None
             and not Move.objects.filter(to_new_person_id=new_person_id).exists()
@@ -345,7 +345,7 @@ def changeset_update_note(*, changeset: ChangeSet, note: str) -> ChangeSet:
         return changeset
 
 
-def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_submit(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Send a draft to the maintainers; refuses an empty draft or moves made stale by an apply."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
@@ -354,7 +354,7 @@ def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(changeset.moves.order_by("item_id", "role", "position"))
         if not moves:
             raise ValidationError("The change set is empty: assign some papers first.")
-        stale = catalog.entries_compare_and_lock(selectors.claims(moves))
+        stale = catalog.entries_compare_and_lock(selectors.claims(moves), write=False)
         if stale:
             raise ValidationError(
                 [

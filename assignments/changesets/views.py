@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -15,6 +15,7 @@ from assignments.changesets.forms import AssignForm, NoteForm
 from assignments.models import ChangeSet, Move
 from assignments.pages.context import assign_context, person_page_context, person_url
 from papers import permissions
+from papers.http import AuthenticatedRequest
 from papers.models import Person
 from papers.orcid import orcid_normalize
 
@@ -23,7 +24,7 @@ CHANGED_EVENT = "changeset-changed"
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def assign(request: HttpRequest) -> HttpResponse:
+def assign(request: AuthenticatedRequest) -> HttpResponse:
     """Record the selected entries' move in the reviewer's draft (created on first use)."""
     person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
     form = AssignForm(request.POST, person=person)
@@ -76,7 +77,7 @@ def assign(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @permissions.role_required(*permissions.PROPOSERS)
-def propose_id(request: HttpRequest) -> HttpResponse:
+def propose_id(request: AuthenticatedRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
     error, proposal = "", ""
     last = request.GET.get("last_name", "").strip()
@@ -93,7 +94,7 @@ def propose_id(request: HttpRequest) -> HttpResponse:
     return render(request, "assignments/proposed_id.html", {"proposal": proposal, "error": error})
 
 
-def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> dict:
+def _draft_context(request: AuthenticatedRequest, note_form: NoteForm | None = None) -> dict:
     draft = selectors.draft_for_user(request.user)
     groups: dict[str, list[Move]] = defaultdict(list)
     new_persons = {}
@@ -124,7 +125,7 @@ def _draft_context(request: HttpRequest, note_form: NoteForm | None = None) -> d
 @require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
-def changeset_draft(request: HttpRequest) -> HttpResponse:
+def changeset_draft(request: AuthenticatedRequest) -> HttpResponse:
     """The reviewer's draft: its moves by target person, the note, submit."""
     template = (
         "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
@@ -132,7 +133,9 @@ def changeset_draft(request: HttpRequest) -> HttpResponse:
     return render(request, template, _draft_context(request))
 
 
-def _after_draft_change(request: HttpRequest, message: str = "", error: str = "") -> HttpResponse:
+def _after_draft_change(
+    request: AuthenticatedRequest, message: str = "", error: str = ""
+) -> HttpResponse:
     if not request.htmx:
         if message:
             messages.success(request, message)
@@ -145,7 +148,7 @@ def _after_draft_change(request: HttpRequest, message: str = "", error: str = ""
     return trigger_client_event(response, CHANGED_EVENT)
 
 
-def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> HttpResponse:
+def _note_refused(request: AuthenticatedRequest, note_form: NoteForm, error: str) -> HttpResponse:
     """The draft again, with the note as typed and its errors: nothing typed is lost."""
     template = (
         "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
@@ -157,11 +160,11 @@ def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> Http
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
+def move_remove(request: AuthenticatedRequest, move_id: int) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     # Only moves of the user's own draft can be found here.
     move = get_object_or_404(Move, pk=move_id, changeset=draft) if draft else None
-    if move is None:
+    if draft is None or move is None:
         return _after_draft_change(request, error="You have no draft change set.")
     try:
         services.move_remove(changeset=draft, move=move)
@@ -172,7 +175,7 @@ def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def note_update(request: HttpRequest) -> HttpResponse:
+def note_update(request: AuthenticatedRequest) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _note_refused(request, form, "Note not saved: fix it first.")
@@ -186,7 +189,7 @@ def note_update(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def submit(request: HttpRequest) -> HttpResponse:
+def submit(request: AuthenticatedRequest) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     if draft is None:
         return _after_draft_change(request, error="You have no draft change set to submit.")

@@ -3,7 +3,9 @@ suggested split, the moves in flight, the audit and the assign form (assignments
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from typing import cast
+
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 
 from assignments import decisions
@@ -70,7 +72,8 @@ def person_page_context(
     can_propose = permissions.can_propose(request.user)
     preselected: set[str] = set()
     if form is not None and form.is_bound:
-        preselected = set(form.data.getlist("authorships"))
+        # bound to request.POST, a QueryDict (Form.data is typed as any Mapping)
+        preselected = set(cast(QueryDict, form.data).getlist("authorships"))
     elif select := request.GET.get("select", ""):
         preselected = set(select.split(","))
     rows = [

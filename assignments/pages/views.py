@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -10,19 +10,20 @@ from assignments.pages import selectors as page_selectors
 from assignments.pages.context import person_page_context, person_url
 from assignments.suggestions import split
 from papers import caching, permissions, selectors
+from papers.http import Request
 from papers.models import Person
 
 
 @login_not_required
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: Request) -> HttpResponse:
     mixed = Suggestion.objects.select_related("person").order_by("-mixed_score", "-item_count")[:8]
     return render(request, "assignments/home.html", {"mixed": mixed})
 
 
 @login_not_required
 @require_safe
-def mixed(request: HttpRequest) -> HttpResponse:
+def mixed(request: Request) -> HttpResponse:
     """Pages most likely mixing several people, by the clustering service's estimate."""
     suggestions = (
         Suggestion.objects.filter(mixed_score__gt=0)
@@ -39,7 +40,7 @@ def mixed(request: HttpRequest) -> HttpResponse:
 @caching.conditional_public_page(
     lambda request, person_id: page_selectors.person_page_version(person_id)
 )
-def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+def person_detail(request: Request, person_id: str) -> HttpResponse:
     """A person at the Anthology's path: /people/<id>/, or /people/<slug>/unverified/."""
     person = get_object_or_404(Person, pk=person_id)
     # htmx re-fetches the list after a move (event "changeset-changed").
@@ -55,7 +56,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
 @login_not_required
 @require_safe
 @vary_on_headers("HX-Request")
-def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
+def person_suggestion(request: Request, person_id: str) -> HttpResponse:
     """The suggested split of a page, computed now when none is stored (it can take a while)."""
     person = get_object_or_404(Person, pk=person_id)
     entries = selectors.person_entries(person)

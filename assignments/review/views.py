@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -20,8 +20,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from assignments.models import ChangeSet
 from assignments.review import services, summary
 from papers import permissions
+from papers.http import AuthenticatedRequest
 from papers.models import PersonName
 from papers.names import normalize_name
+from papers.services import CatalogBusy
 
 QUEUE_PAGE_SIZE = 50
 
@@ -32,7 +34,7 @@ QUEUE_PAGE_SIZE = 50
 @require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", ChangeSet.Status.SUBMITTED)
     reviewer = request.GET.get("reviewer", "").strip()
     name = request.GET.get("name", "").strip()
@@ -94,7 +96,7 @@ def _changeset_context(changeset: ChangeSet, **extra) -> dict:
 @require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
+def review_changeset(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     changeset = get_object_or_404(
         ChangeSet.objects.select_related("created_by", "reviewed_by", "reverts"), pk=pk
     )
@@ -114,7 +116,7 @@ def _error_response(request, changeset, errors: list[str], status: int) -> HttpR
 
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Approve all, approve the ticked moves, or reject, with a comment for the reviewer."""
     changeset = get_object_or_404(ChangeSet, pk=pk)
     decision = request.POST.get("decision")
@@ -142,6 +144,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ChangeSetConflict as exc:
         errors = ["Nothing was applied: these entries changed since the proposal."]
         return _error_response(request, changeset, errors + exc.messages, status=409)
+    except CatalogBusy as exc:
+        return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         return _error_response(request, changeset, exc.messages, status=400)
     return _done(request, reverse("assignments:review_changeset", args=[pk]), message)
@@ -149,11 +153,11 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
+def review_revert(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     changeset = get_object_or_404(ChangeSet, pk=pk)
     try:
         revert = services.changeset_revert(changeset=changeset, user=request.user)
-    except services.ChangeSetConflict as exc:
+    except (services.ChangeSetConflict, CatalogBusy) as exc:
         return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         return _error_response(request, changeset, exc.messages, status=400)
@@ -167,7 +171,7 @@ def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, reverse("assignments:review_changeset", args=[revert.pk]), message)
 
 
-def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+def _done(request: AuthenticatedRequest, url: str, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
         return HttpResponseClientRedirect(url)
