@@ -70,9 +70,11 @@ def main() -> None:
             env=env,
             check=True,
         )
-        again = [sys.executable, __file__, *[a for a in sys.argv[1:] if a != "--data"]]
-        again = [a for i, a in enumerate(again) if not (i and again[i - 1] == "--data")]
-        raise SystemExit(subprocess.run(again, env=env).returncode)
+        # the same run on the scratch database, without --data PATH
+        rest = sys.argv[1:]
+        at = next(i for i, a in enumerate(rest) if a == "--data" or a.startswith("--data="))
+        rest = rest[:at] + rest[at + (1 if "=" in rest[at] else 2) :]
+        raise SystemExit(subprocess.run([sys.executable, __file__, *rest], env=env).returncode)
     run(args)
 
 

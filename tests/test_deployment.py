@@ -189,6 +189,7 @@ def production_server(transactional_db, tmp_path) -> Iterator[Server]:
         DATABASE_URL=test_database_url(),
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),
+        IMPORT_WORK_ROOT=str(tmp_path / "import-work"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="1",
         GUNICORN_THREADS="2",
