@@ -265,16 +265,34 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
             hits[pid] = SearchHit(person, "" if shown == person.name else shown, score)
     ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.person.item_count, h.person.pk))
     ranked = ranked[:limit]
-    latest = (
-        Authorship.objects.filter(person_id__in=[h.person.pk for h in ranked], paper__isnull=False)
-        .order_by("person_id", F("paper__year").desc(nulls_last=True), "-item_id")
-        .distinct("person_id")
-        .values_list("person_id", "paper__title", "paper__year")
-    )
-    newest = {pid: (title, year) for pid, title, year in latest} if ranked else {}
+    newest = _newest_papers([h.person.pk for h in ranked]) if ranked else {}
     for hit in ranked:
         hit.latest_title, hit.latest_year = newest.get(hit.person.pk, ("", None))
     return ranked
+
+
+def _newest_papers(person_ids: list[str]) -> dict[str, tuple[str, int | None]]:
+    """Each person's newest paper (title, year; the latest item id among a year's).
+
+    One LIMIT 1 walk per person down its entries (the authorship_person_idx index), rather than
+    sorting every entry of every person: the 25 persons a common name finds hold thousands.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT x.id, newest.title, newest.year
+            FROM unnest(%s::text[]) AS x(id)
+            CROSS JOIN LATERAL (
+                SELECT p.title, p.year
+                FROM papers_authorship a JOIN papers_paper p ON p.id = a.paper_id
+                WHERE a.person_id = x.id
+                ORDER BY p.year DESC NULLS LAST, a.item_id DESC
+                LIMIT 1
+            ) AS newest
+            """,
+            [person_ids],
+        )
+        return {pid: (title, year) for pid, title, year in cursor.fetchall()}
 
 
 def _similar_scores(normalized: str, limit: int) -> dict[str, float]:
