@@ -15,8 +15,10 @@ from when it was sent, until something on it changes.
 """
 
 import hashlib
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from functools import wraps
 
 from django.http import HttpResponse
@@ -75,3 +77,35 @@ def _private(response: HttpResponse, etag: str | None) -> HttpResponse:
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+class CatalogCache[T]:
+    """Values computed from the catalog alone, kept in this process until the catalog changes.
+
+    For public data only (search results), never for anything that depends on who asks: the
+    key is the catalog's version and the caller's key, the least recently used go first.
+    Thread-safe (gunicorn's threads share it); a value is computed outside the lock, so two
+    threads asking at once may both compute it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[tuple[int, Hashable], T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        full = (selectors.catalog_version(), key)
+        with self._lock:
+            if full in self._values:
+                self._values.move_to_end(full)
+                return self._values[full]
+        value = compute()
+        with self._lock:
+            self._values[full] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()

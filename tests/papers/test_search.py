@@ -4,6 +4,7 @@ search gives, only faster."""
 import pytest
 
 from papers import selectors
+from papers import services as catalog
 from tests.factories import make_paper, make_person
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,21 @@ def test_fewer_whole_word_matches_fall_back_to_similarity(many_li):
     # No name has the word "kha" or "xiaol": the similarity search finds their prefixes.
     assert [h.person.name for h in selectors.person_search("kha")] == ["Ali Khan"]
     assert "Xiao Lin" in [h.person.name for h in selectors.person_search("xiaol")]
+
+
+def test_search_page_keeps_results_until_the_catalog_changes(
+    client, many_li, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    first = client.get("/search/", {"q": "xiaolin"}, headers={"HX-Request": "true"})
+    assert [h.person.name for h in first.context["hits"]] == ["Xiao Lin"]
+    # The same search again: only the catalog's version is read (for the tag and the results).
+    with django_assert_max_num_queries(2):
+        again = client.get("/search/", {"q": "xiaolin"}, headers={"HX-Request": "true"})
+    assert [h.person.name for h in again.context["hits"]] == ["Xiao Lin"]
+    # A change of the catalog through its services moves the version: searched anew.
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.persons_create(
+            persons=[catalog.NewPersonSpec(id="xiaolin-wu", first_name="Xiaolin", last_name="Wu")]
+        )
+    after = client.get("/search/", {"q": "xiaolin"}, headers={"HX-Request": "true"})
+    assert {h.person.name for h in after.context["hits"]} == {"Xiao Lin", "Xiaolin Wu"}
