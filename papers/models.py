@@ -4,6 +4,8 @@ Ids are the Anthology's own (`2024.acl-long.1`, `yang-liu-ict`, `peiyu-liu/unver
 pages, exports and the library agree without a translation table.
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -189,10 +191,45 @@ class ImportRun(models.Model):
         return f"import {self.pk} of {self.source} ({self.status})"
 
     @property
+    def source_name(self) -> str:
+        """The source as the person who started the import knows it: an uploaded archive by
+        its file name, not the folder the server stored it in."""
+        uploads = Path(settings.MEDIA_ROOT) / "imports"
+        path = Path(self.source)
+        if path.is_relative_to(uploads):
+            return path.name
+        return self.source
+
+    @property
     def duration(self):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class RemovedPerson(models.Model):
+    """A person an import removed, and where its entries went: its old page says so."""
+
+    person_id = models.CharField(max_length=160, db_index=True)
+    name = models.TextField()
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="removed"
+    )
+    removed_at = models.DateTimeField(auto_now_add=True)
+    entries = models.PositiveIntegerField(default=0)  # entries it had before the import
+    # [{"person_id": str, "name": str, "entries": int}, ...], most entries first; entries that
+    # the import deleted with their papers are the difference to `entries`
+    went_to = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-removed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} (removed)"
+
+    @property
+    def deleted_entries(self) -> int:
+        return self.entries - sum(w["entries"] for w in self.went_to)
 
 
 class Preview(models.Model):

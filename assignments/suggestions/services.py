@@ -11,8 +11,8 @@ from django.db import connections, transaction
 
 from assignments import clustering
 from assignments.models import Suggestion
-from assignments.suggestions.blocks import PageBlock
-from assignments.suggestions.split import suggestion_cluster
+from assignments.suggestions.blocks import PageBlock, page_blocks
+from assignments.suggestions.split import entries_fingerprint, suggestion_cluster
 
 _MODEL = None  # set in the parent before forking, shared copy-on-write by the workers
 
@@ -90,6 +90,7 @@ def suggestions_store(
             ],
             separations=r["separations"],
             item_count=sizes[person_id],
+            fingerprint=entries_fingerprint(s for c in r["clusters"] for s in c["signatures"]),
         )
         for person_id, r in results.items()
     ]
@@ -109,6 +110,20 @@ def suggestions_store(
                 "clusters",
                 "separations",
                 "item_count",
+                "fingerprint",
                 "computed_at",
             ],
         )
+
+
+def suggestions_refresh_pages(
+    *, person_ids: Iterable[str], model: clustering.ClusteringModel | None = None
+) -> RefreshResult:
+    """Split these pages again and store the result (what follows an apply, a revert or an
+    import): pages left with fewer than 2 entries, or gone, lose their suggestion."""
+    ids = sorted(set(person_ids))
+    blocks = page_blocks(person_ids=ids)
+    out = blocks_split(blocks, model=model or clustering.load_model())
+    sizes = {b.person_id: len(b.signatures) for b in blocks}
+    suggestions_store(results=out.results, sizes=sizes, only=ids)
+    return out

@@ -45,7 +45,11 @@ class ImportForm(forms.Form):
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def import_list(request: HttpRequest) -> HttpResponse:
     runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:200]
-    previews = Preview.objects.filter(status=Preview.Status.READY).order_by("-created_at")
+    previews = (
+        Preview.objects.filter(status=Preview.Status.READY)
+        .select_related("import_run")
+        .order_by("-created_at")
+    )
     return render(request, "papers/import_list.html", {"runs": runs, "previews": previews})
 
 
@@ -89,8 +93,12 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def preview_decide(request: HttpRequest, name: str) -> HttpResponse:
-    preview = get_object_or_404(Preview, name=name)
+    preview = get_object_or_404(Preview.objects.select_related("import_run"), name=name)
     action = request.POST.get("action")
+    if action in ("promote", "discard") and request.POST.get("confirmed") != "yes":
+        # Neither can be undone from here: the server asks first, scripts or not.
+        context = {"preview": preview, "action": action}
+        return render(request, "papers/preview_confirm.html", context)
     try:
         if action == "promote":
             run = tasks.preview_promote_enqueue(preview=preview, user=request.user)
