@@ -25,5 +25,6 @@ app_name = "pages"
 urlpatterns = [
     path("", views.home, name="home"),
     path("mixed/", views.mixed, name="mixed"),
+    path("mixed/next/", views.mixed_next, name="mixed_next"),
     *person_patterns,
 ]

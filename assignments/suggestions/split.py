@@ -34,6 +34,11 @@ class Group:
     authorship_ids: list[int]
     confidence: float | None
     evidence: list[tuple[str, str]]  # (label, formatted value)
+    proposed: int = 0  # of its papers, how many are in a change set already (set by the page)
+
+    @property
+    def selectable(self) -> int:
+        return len(self.authorship_ids) - self.proposed
 
     @property
     def ids_csv(self) -> str:

@@ -254,17 +254,6 @@ def test_search_query_count_is_fixed(client, django_assert_max_num_queries):
     assert len(response.context["hits"]) == 25
 
 
-def test_mixed_queue_orders_by_score(client):
-    low = make_person(first="Low", last="Score")
-    high = make_person(first="High", last="Score")
-    Suggestion.objects.create(person=low, mixed_score=0.2, estimated_people=1.2)
-    Suggestion.objects.create(person=high, mixed_score=0.95, estimated_people=3.4)
-    response = client.get("/mixed/")
-    content = response.content.decode()
-    assert content.index("High Score") < content.index("Low Score")
-    assertContains(response, "3.4")
-
-
 def test_home_page_is_public(client):
     response = client.get("/")
     assert response.status_code == 200
