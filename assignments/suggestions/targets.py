@@ -104,11 +104,34 @@ def candidate_persons(
     draft = changeset_selectors.draft_for_user(user)
     new_persons: list[NewPerson] = []
     if draft is not None:
+        # the draft's targets, when their names fit this page
+        compatible = _compatibility(names)
         for p in Person.objects.filter(incoming_moves__changeset=draft).distinct():
-            pool.setdefault(p.pk, p)
-        new_persons = list(draft.new_persons.prefetch_related("moves").order_by("pk"))
+            if compatible(p.first_name, p.last_name):
+                pool.setdefault(p.pk, p)
+        new_persons = [
+            np
+            for np in draft.new_persons.prefetch_related("moves").order_by("pk")
+            if compatible(np.first_name, np.last_name)
+        ]
     pool.pop(person.pk, None)
     return list(pool.values()), new_persons
+
+
+def _compatibility(names: Sequence[tuple[str, str]]):
+    """A test of a name against `names`: same last name, same first initial (or none)."""
+    wanted = {
+        (normalize_name("", last), normalize_name("", first)[:1]) for first, last in names
+    }
+
+    def compatible(first: str, last: str) -> bool:
+        last_norm, initial = normalize_name("", last), normalize_name("", first)[:1]
+        return any(
+            last_norm == w_last and (initial == w_initial or not initial or not w_initial)
+            for w_last, w_initial in wanted
+        )
+
+    return compatible
 
 
 def _spread(items: list, k: int) -> list:
@@ -181,11 +204,12 @@ def targets_rank(
             p = persons[key]
             targets.append(Target(key, p.name, "person", score, why, person=p))
     fits = [t for t in targets if (t.score or 0.0) >= threshold]
-    new_why = (
-        "no existing person scores above the merge threshold"
-        if not fits
-        else "if none of the persons above is the one"
-    )
+    if not targets:
+        new_why = "no other person has a compatible name"
+    elif not fits:
+        new_why = "no existing person scores above the merge threshold"
+    else:
+        new_why = "if none of the persons above is the one"
     targets.append(Target(NEW, "A new person", "new", threshold, new_why))
     # "a new person" goes before the candidates below the threshold, after those above it
     targets.sort(key=lambda t: (-(t.score or 0.0), t.kind == "new", t.key))

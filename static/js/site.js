@@ -65,10 +65,11 @@
   function chooseNew(focus) {
     chooseTarget("new");
     markChosen(document.querySelector("#targets [data-choose-new]"));
-    if (focus) {
-      const first = document.getElementById("id_first_name");
-      if (first) first.focus();
-    }
+    // When the page's name gives no free id, the new person needs a degree institution (or
+    // an ORCID iD, or an id): go there, Enter then assigns.
+    const taken = document.querySelector("#proposed-id .error");
+    const field = document.getElementById(taken ? "id_degree" : "id_first_name");
+    if ((focus || taken) && field) field.focus();
   }
 
   function markChosen(button) {
@@ -315,6 +316,33 @@
   document.addEventListener("htmx:beforeRequest", () => {
     const box = document.getElementById("request-error");
     if (box) box.hidden = true;
+  });
+
+  // The list of papers refreshes itself after a move; papers ticked meanwhile (a fast reviewer
+  // selects the next group before it is back) stay ticked where they still can be.
+  let tickedBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "papers") {
+      tickedBeforeSwap = new Set(
+        Array.from(document.querySelectorAll('#papers input[name="authorships"]:checked'), (b) => b.value),
+      );
+    }
+  });
+  // After an assign htmx puts the cursor back in the field it was in (same id): leave the
+  // fields, on the "next page" link, so that the keys work again (`]`, or Enter on the link).
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const target = event.detail.target;
+    if (!target || target.id !== "assign" || !target.querySelector(".success")) return;
+    const next = target.querySelector('.success [data-key="]"]');
+    if (next) next.focus({ preventScroll: true });
+    else if (typing(document.activeElement)) document.activeElement.blur();
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (!tickedBeforeSwap || !event.detail.target || event.detail.target.id !== "papers") return;
+    boxes().forEach((box) => { if (tickedBeforeSwap.has(box.value)) box.checked = true; });
+    tickedBeforeSwap = null;
+    if (cursor >= 0) focusPaper(cursor);
   });
 
   document.addEventListener("DOMContentLoaded", init);
