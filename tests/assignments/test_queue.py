@@ -50,9 +50,7 @@ def make_queued(
 
 
 def order(**filters) -> list[str]:
-    return list(
-        queue.queue(queue.QueueFilters(**filters)).values_list("person_id", flat=True)
-    )
+    return list(queue.queue(queue.QueueFilters(**filters)).values_list("person_id", flat=True))
 
 
 def test_order_is_the_papers_a_split_would_move_and_the_page_shows_it(client):
@@ -104,9 +102,7 @@ def test_odd_filters_never_fail(client, query):
     assert response.status_code == 200
 
 
-def test_not_yet_reviewed_hides_pages_in_change_sets_and_marked_one_person(
-    client, maintainer
-):
+def test_not_yet_reviewed_hides_pages_in_change_sets_and_marked_one_person(client, maintainer):
     moved, entries = make_queued(papers=3, mixed=0.5, last="Moved")
     marked, _ = make_queued(papers=3, mixed=0.4, last="Marked")
     fresh, _ = make_queued(papers=3, mixed=0.3, last="Fresh")
