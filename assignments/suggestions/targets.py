@@ -120,9 +120,7 @@ def candidate_persons(
 
 def _compatibility(names: Sequence[tuple[str, str]]):
     """A test of a name against `names`: same last name, same first initial (or none)."""
-    wanted = {
-        (normalize_name("", last), normalize_name("", first)[:1]) for first, last in names
-    }
+    wanted = {(normalize_name("", last), normalize_name("", first)[:1]) for first, last in names}
 
     def compatible(first: str, last: str) -> bool:
         last_norm, initial = normalize_name("", last), normalize_name("", first)[:1]

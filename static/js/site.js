@@ -209,6 +209,16 @@
     return true;
   }
 
+  // A key that goes to a button rather than pressing it (approve, reject, submit): Enter then
+  // presses it, so that no single stray key decides anything.
+  function focusKey(key) {
+    const target = document.querySelector(`[data-key-focus="${CSS.escape(key)}"]`);
+    if (!target) return false;
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key;
@@ -257,12 +267,8 @@
       else handled = false;
     } else if (onPersonPage && key === "n") {
       chooseNew(false);
-    } else if (key === "a" || key === "r") {
-      const button = document.querySelector(`[data-key-focus="${key}"]`);
-      if (button) button.focus();
-      else handled = false;
     } else {
-      handled = clickKey(key);
+      handled = clickKey(key) || focusKey(key);
     }
     if (handled) event.preventDefault();
   }
