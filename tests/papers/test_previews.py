@@ -167,6 +167,9 @@ def test_reviewer_proposes_on_a_preview_page_and_it_applies_after_promotion(clie
     client.force_login(reviewer)
     page = client.get("/previews/pr-7/people/moved-person/")
     assert b'action="/previews/pr-7/changeset/assign/"' in page.content
+    # the ranking, "one person" and the queue read the current data: not offered here
+    for current_only in (b'id="targets"', b"Mark this page one person", b"/mixed/next/"):
+        assert current_only not in page.content
 
     response = client.post(
         "/previews/pr-7/changeset/assign/",
