@@ -357,3 +357,16 @@ def test_admins_get_a_link_to_the_admin(client, admin_user):
     assertContains(client.get("/"), 'href="/admin/"')
     client.force_login(make_user(roles=("maintainer",)))
     assertNotContains(client.get("/"), 'href="/admin/"')
+
+
+def test_a_person_removed_by_a_revert_says_so(client, maintainer, person_page):
+    cs = _submitted(person_page)
+    review.changeset_approve(changeset=cs, user=maintainer)
+    assert client.get("/people/peiyu-liu/").status_code == 200
+    review.changeset_revert(changeset=cs, user=maintainer)
+    response = client.get("/people/peiyu-liu/")
+    assertContains(
+        response,
+        f'Change set <a href="/review/{cs.pk}/">{cs.pk}</a> created this person',
+        status_code=404,
+    )
