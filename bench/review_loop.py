@@ -96,6 +96,8 @@ def work_page(page, keys: Keyboard) -> tuple[int, list[str]]:
         page.wait_for_selector("#targets .target", timeout=30_000)
         keys.press("t")
         chosen = page.locator("#targets .target.chosen .target-main").first.inner_text()
+        # the panel of the previous assign may still say "Added …": wait for a new one
+        page.evaluate("document.getElementById('assign').dataset.before = '1'")
         if page.evaluate("document.activeElement && document.activeElement.id") == "id_degree":
             venue = page.eval_on_selector(
                 f'[data-group="{number}"]',
@@ -108,7 +110,10 @@ def work_page(page, keys: Keyboard) -> tuple[int, list[str]]:
         else:
             keys.press("c")
             notes.append(f"group {number}: {chosen.split(chr(10))[0]}")
-        page.wait_for_selector("#assign .success, #assign .form-errors", timeout=30_000)
+        page.wait_for_selector(
+            "#assign:not([data-before]) .success, #assign:not([data-before]) .form-errors",
+            timeout=30_000,
+        )
         if page.locator("#assign .form-errors").count():
             notes.append("refused: " + page.locator("#assign .form-errors").inner_text())
     return groups, notes
