@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.urls import reverse
 from pytest_django.asserts import (
@@ -345,8 +346,6 @@ def test_403_is_the_sites_page(client):
 
 
 def test_500_renders_without_a_request_context(client):
-    from django.template.loader import render_to_string
-
     html = render_to_string("500.html")
     assert "Something went wrong on our side" in html and 'class="site-header"' in html
 

@@ -4,6 +4,7 @@ suggestion older than its page says so; the reasons groups were kept apart, stro
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -48,8 +49,6 @@ def _store(person, entries, *, mixed=0.6, people=2.6):
 
 def test_fingerprint_matches_the_sql_one():
     person, entries = _page(3)
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT md5(string_agg(id::text, ',' ORDER BY id)) FROM papers_authorship "

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from assignments.changesets import services as drafting
 from assignments.models import ChangeSet, Move, Suggestion
+from assignments.review import services as review
 from papers.importing import services as importing
 from papers.models import Authorship, Person, Preview
 from tests.factories import PASSWORD, make_paper, make_person, make_user
@@ -175,8 +177,6 @@ def test_the_queue_stays_true_after_an_apply(page: Page, live_server, queue):
     before = Suggestion.objects.get(person_id=page_id)
     make_user(username="boss", roles=("maintainer",))
     rita = make_user(username="rita", roles=("reviewer",))
-    from assignments.changesets import services as drafting
-
     moved = list(Authorship.objects.filter(person_id=page_id).order_by("pk")[:7])
     draft = drafting.changeset_get_or_create_draft(user=rita)
     drafting.moves_add_to_new_person(
@@ -209,8 +209,6 @@ def test_the_queue_stays_true_after_an_apply(page: Page, live_server, queue):
 def test_maintainer_keys_and_a_double_clicked_approve(
     page: Page, live_server, queue, console_errors
 ):
-    from assignments.changesets import services as drafting
-
     make_user(username="boss", roles=("maintainer",))
     sets = []
     for k, person_id in enumerate(queue[:3]):
@@ -247,9 +245,6 @@ def test_maintainer_keys_and_a_double_clicked_approve(
 def test_revert_discard_and_preview_decisions_ask_first(
     page: Page, live_server, queue, fixture_data_dir
 ):
-    from assignments.changesets import services as drafting
-    from assignments.review import services as review
-
     boss = make_user(username="boss", roles=("maintainer", "admin"))
     rita = make_user(username="rita", roles=("reviewer",))
     entry = Authorship.objects.filter(person_id=queue[0]).order_by("pk").first()
