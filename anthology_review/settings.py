@@ -28,13 +28,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
-    "django_tasks_db",
+    # Before django_tasks_db: papers' db_worker (which first recovers from crashed imports)
+    # takes the place of django_tasks_db's.
     "papers",
     "assignments",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "anthology_review.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +97,17 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Uploaded Anthology archives for the import page; the limit is checked by the view too.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 IMPORT_UPLOAD_MAX_BYTES = int(os.environ.get("IMPORT_UPLOAD_MAX_BYTES", 200 * 1024 * 1024))
+# Uploads stop at that limit while they arrive (and only the import page takes files at all):
+# nothing larger is ever written to disk, whatever the request claims.
+FILE_UPLOAD_HANDLERS = [
+    "papers.importing.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Where imports unpack archives, one folder per run; removed when the run ends, or when a
+# crashed run is found (papers.importing.services.runs_reap).
+IMPORT_WORK_ROOT = Path(os.environ.get("IMPORT_WORK_ROOT", BASE_DIR / "var" / "import-work"))
+# How long a request waits for the catalog while an import writes, before it says so.
+CATALOG_LOCK_WAIT_SECONDS = float(os.environ.get("CATALOG_LOCK_WAIT_SECONDS", 5))
 
 # Background work (imports, previews): stored in the database, run by `manage.py db_worker`.
 TASKS = {

@@ -163,7 +163,23 @@ def import_decisions() -> Decisions:
         .values_list("authorship_id", Coalesce("to_person_id", "to_new_person__person_id"))
     )
     kept = Move.objects.filter(to_person__isnull=False).values_list("to_person_id", flat=True)
-    return Decisions(decided_entries=decided, kept_persons=frozenset(kept))
+    records: dict[int, list[str]] = defaultdict(list)
+    moves = (
+        Move.objects.filter(authorship__isnull=False)
+        .select_related("changeset__created_by", "to_new_person")
+        .order_by("pk")
+    )
+    for m in moves:
+        if m.authorship_id is None:  # filtered out above; for the type checker
+            continue
+        cs = m.changeset
+        records[m.authorship_id].append(
+            f"change set {cs.pk} ({cs.status}, by {cs.created_by.get_username()}): "
+            f"{m.item_id} {m.role} #{m.position + 1} {m.from_person_id} -> {m.target_id}"
+        )
+    return Decisions(
+        decided_entries=decided, kept_persons=frozenset(kept), entry_records=dict(records)
+    )
 
 
 # -- audit: who moved what, when, why ---------------------------------------------------------

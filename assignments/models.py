@@ -129,7 +129,7 @@ class Move(models.Model):
 
     @property
     def target_id(self) -> str:
-        if self.to_new_person_id is not None:
+        if self.to_new_person is not None:
             return self.to_new_person.person_id
         return self.to_person_id or ""
 

@@ -4,8 +4,6 @@ Ids are the Anthology's own (`2024.acl-long.1`, `yang-liu-ict`, `peiyu-liu/unver
 pages, exports and the library agree without a translation table.
 """
 
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -164,7 +162,9 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    source = models.TextField()
+    source = models.TextField()  # the path the import reads (an upload is stored on the server)
+    # What the user gave: the uploaded file's name, or the path; shown on pages and in errors.
+    source_name = models.TextField(blank=True)
     # Set for a preview import: the data was loaded beside the current data, not over it.
     preview_name = models.CharField(max_length=40, blank=True)
     stage = models.CharField(max_length=20, blank=True)  # parse / extract / write, for the page
@@ -189,16 +189,6 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.source} ({self.status})"
-
-    @property
-    def source_name(self) -> str:
-        """The source as the person who started the import knows it: an uploaded archive by
-        its file name, not the folder the server stored it in."""
-        uploads = Path(settings.MEDIA_ROOT) / "imports"
-        path = Path(self.source)
-        if path.is_relative_to(uploads):
-            return path.name
-        return self.source
 
     @property
     def duration(self):

@@ -221,8 +221,8 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     orcid = orcid_normalize(query)
     if len(orcid) == 19:
         exact |= Q(orcid=orcid)
-    for person in Person.objects.filter(exact):
-        hits[person.pk] = SearchHit(person, "", 2.0)
+    for exact_person in Person.objects.filter(exact):
+        hits[exact_person.pk] = SearchHit(exact_person, "", 2.0)
     if normalized:
         best = (
             PersonName.objects.filter(normalized__trigram_word_similar=normalized)

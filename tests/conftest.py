@@ -75,7 +75,7 @@ def fake_clustering(monkeypatch):
         )
 
     fake = types.ModuleType("assignments.clustering")
-    fake.load_model = lambda path=None: object()
+    fake.load_model = lambda path: object()
     fake.split_block = split_block
     monkeypatch.setitem(sys.modules, "assignments.clustering", fake)
     return seen

@@ -1,7 +1,9 @@
 """Forms parse and shape input; the rules (ids, ORCIDs, conflicts) live in the services."""
 
+from typing import cast
+
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from assignments.changesets import selectors
 from assignments.models import NewPerson
@@ -50,7 +52,7 @@ class AssignForm(forms.Form):
     )
 
     def __init__(
-        self, *args, person: Person, user: AbstractBaseUser | AnonymousUser | None = None, **kwargs
+        self, *args, person: Person, user: User | AnonymousUser | None = None, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.person = person
@@ -60,7 +62,8 @@ class AssignForm(forms.Form):
         self.fields["first_name"].initial = person.first_name
         self.fields["last_name"].initial = person.last_name
         # Only entries of this page can be selected on it.
-        self.fields["authorships"].queryset = Authorship.objects.filter(person=person)
+        authorships = cast(forms.ModelMultipleChoiceField, self.fields["authorships"])
+        authorships.queryset = Authorship.objects.filter(person=person)
 
     def clean_to_person(self) -> Person | NewPerson | None:
         """An existing person, or a new person the reviewer's draft already proposes (papers
@@ -82,7 +85,8 @@ class AssignForm(forms.Form):
         raise forms.ValidationError(f"There is no person with the id “{value}”.")
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns, though typed as maybe None
         if not data.get("authorships") and "authorships" not in self.errors:
             self.add_error("authorships", "Select at least one paper to assign.")
         if data.get("target") == "new" and not (data.get("last_name") or "").strip():

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from acl_anthology.people import Name
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -48,7 +48,7 @@ def _touch(changeset: ChangeSet) -> None:
     changeset.save(update_fields=["updated_at"])
 
 
-def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
+def changeset_get_or_create_draft(*, user: User) -> ChangeSet:
     """The user's open draft, created on first use (one draft per reviewer)."""
     with transaction.atomic():
         # Lock the user row so two tabs proposing at once do not create two drafts.
@@ -230,7 +230,7 @@ def moves_add(
             target_id = to_new_person.person_id
 
         # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
-        locked = catalog.entries_lock(ids)
+        locked = catalog.entries_lock(ids, write=False)
         entries = sorted(locked.values(), key=lambda a: (a.item_id, a.pk))
         problems: list[str] = []
         if len(entries) != len(ids):
@@ -348,11 +348,11 @@ def move_remove(*, changeset: ChangeSet, move: Move) -> None:
     """Take a move out of a draft; a new person left without moves goes too."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        move = Move.objects.filter(pk=move.pk, changeset=changeset).first()
-        if move is None:
+        found = Move.objects.filter(pk=move.pk, changeset=changeset).first()
+        if found is None:
             raise ValidationError("That move is not in this change set (already removed?).")
-        new_person_id = move.to_new_person_id
-        move.delete()
+        new_person_id = found.to_new_person_id
+        found.delete()
         if (
             new_person_id is not None
             and not Move.objects.filter(to_new_person_id=new_person_id).exists()
@@ -428,19 +428,22 @@ def newperson_update(
     )
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        locked = NewPerson.objects.select_for_update().filter(pk=new_person.pk, changeset=changeset)
-        new_person = locked.first()
-        if new_person is None:
+        found = (
+            NewPerson.objects.select_for_update()
+            .filter(pk=new_person.pk, changeset=changeset)
+            .first()
+        )
+        if found is None:
             raise ValidationError("That new person is not in your draft.")
-        _orcid_check_free(orcid, exclude=new_person)
-        new_person.first_name, new_person.last_name = first_name, last_name
-        new_person.orcid, new_person.degree, new_person.comment = orcid, degree, comment
-        new_person.save()
+        _orcid_check_free(orcid, exclude=found)
+        found.first_name, found.last_name = first_name, last_name
+        found.orcid, found.degree, found.comment = orcid, degree, comment
+        found.save()
         _touch(changeset)
-        return new_person
+        return found
 
 
-def changeset_withdraw(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_withdraw(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Take a submitted change set back before a maintainer decides: its moves, new persons and
     marks return to the reviewer's draft (the set itself becomes the draft when there is
     none). Returns the draft."""
@@ -481,7 +484,7 @@ def changeset_withdraw(*, changeset: ChangeSet, user: AbstractBaseUser) -> Chang
         return draft
 
 
-def changeset_discard(*, changeset: ChangeSet, user: AbstractBaseUser) -> None:
+def changeset_discard(*, changeset: ChangeSet, user: User) -> None:
     """Throw a draft away, with its moves, new persons and marks."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
@@ -499,7 +502,7 @@ def changeset_update_note(*, changeset: ChangeSet, note: str) -> ChangeSet:
         return changeset
 
 
-def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_submit(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Send a draft to the maintainers; refuses an empty draft or moves made stale by an apply."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
@@ -508,7 +511,7 @@ def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(changeset.moves.order_by("item_id", "role", "position"))
         if not moves and not changeset.page_decisions.exists():
             raise ValidationError("The change set is empty: assign some papers first.")
-        stale = catalog.entries_compare_and_lock(selectors.claims(moves))
+        stale = catalog.entries_compare_and_lock(selectors.claims(moves), write=False)
         if stale:
             raise ValidationError(
                 [

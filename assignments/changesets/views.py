@@ -1,13 +1,14 @@
 """Reviewers' drafting: assign entries from person pages, look after the draft, submit it."""
 
 from collections import defaultdict
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +26,7 @@ from assignments.pages.context import (
     targets_context,
 )
 from papers import permissions
+from papers.http import AuthenticatedRequest
 from papers.models import Person
 from papers.orcid import orcid_normalize
 
@@ -33,7 +35,7 @@ CHANGED_EVENT = "changeset-changed"
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def assign(request: HttpRequest) -> HttpResponse:
+def assign(request: AuthenticatedRequest) -> HttpResponse:
     """Record the selected entries' move in the reviewer's draft (created on first use)."""
     person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
     form = AssignForm(request.POST, person=person, user=request.user)
@@ -71,7 +73,13 @@ def assign(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "assignments/person_detail.html#assign",
-                assign_context(request, person, form, selected=form.data.getlist("authorships")),
+                assign_context(
+                    request,
+                    person,
+                    form,
+                    # bound to request.POST, a QueryDict (Form.data is typed as any Mapping)
+                    selected=cast(QueryDict, form.data).getlist("authorships"),
+                ),
             )
         return render(
             request, "assignments/person_detail.html", person_page_context(request, person, form)
@@ -84,7 +92,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     return _after_page_change(request, person, message)
 
 
-def _after_page_change(request: HttpRequest, person: Person, message: str) -> HttpResponse:
+def _after_page_change(request: AuthenticatedRequest, person: Person, message: str) -> HttpResponse:
     """A page's assign panel after a change to the draft: the message and "next page"."""
     if not request.htmx:
         messages.success(request, message)
@@ -101,7 +109,7 @@ def _after_page_change(request: HttpRequest, person: Person, message: str) -> Ht
 @require_GET
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
-def targets(request: HttpRequest) -> HttpResponse:
+def targets(request: AuthenticatedRequest) -> HttpResponse:
     """Who the selected papers of a page may belong to, ranked (the assign panel's #targets,
     fetched as the selection changes)."""
     person = get_object_or_404(Person, pk=request.GET.get("from_person", "")[:160])
@@ -119,7 +127,7 @@ def targets(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def one_person(request: HttpRequest) -> HttpResponse:
+def one_person(request: AuthenticatedRequest) -> HttpResponse:
     """Mark the page "one person" in the reviewer's draft."""
     person = get_object_or_404(Person, pk=request.POST.get("from_person", ""))
     draft = services.changeset_get_or_create_draft(user=request.user)
@@ -141,7 +149,7 @@ def one_person(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permissions.role_required(*permissions.PROPOSERS)
-def propose_id(request: HttpRequest) -> HttpResponse:
+def propose_id(request: AuthenticatedRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
     error, proposal = "", ""
     last = request.GET.get("last_name", "").strip()
@@ -159,7 +167,7 @@ def propose_id(request: HttpRequest) -> HttpResponse:
 
 
 def _draft_context(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     note_form: NoteForm | None = None,
     person_form: tuple[int, NewPersonForm] | None = None,
 ) -> dict:
@@ -219,7 +227,7 @@ def _draft_context(
 @require_GET
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
-def changeset_draft(request: HttpRequest) -> HttpResponse:
+def changeset_draft(request: AuthenticatedRequest) -> HttpResponse:
     """The reviewer's draft: its moves by target person, the note, submit."""
     template = (
         "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
@@ -228,7 +236,7 @@ def changeset_draft(request: HttpRequest) -> HttpResponse:
 
 
 def _after_draft_change(
-    request: HttpRequest, message: str = "", error: str = "", *, next_page: bool = False
+    request: AuthenticatedRequest, message: str = "", error: str = "", *, next_page: bool = False
 ) -> HttpResponse:
     """The draft page after a change; `next_page`: offer the next page of the queue."""
     if not request.htmx:
@@ -243,7 +251,7 @@ def _after_draft_change(
     return trigger_client_event(response, CHANGED_EVENT)
 
 
-def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> HttpResponse:
+def _note_refused(request: AuthenticatedRequest, note_form: NoteForm, error: str) -> HttpResponse:
     """The draft again, with the note as typed and its errors: nothing typed is lost."""
     template = (
         "assignments/changeset.html#changeset" if request.htmx else "assignments/changeset.html"
@@ -255,11 +263,11 @@ def _note_refused(request: HttpRequest, note_form: NoteForm, error: str) -> Http
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
+def move_remove(request: AuthenticatedRequest, move_id: int) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     # Only moves of the user's own draft can be found here.
     move = get_object_or_404(Move, pk=move_id, changeset=draft) if draft else None
-    if move is None:
+    if draft is None or move is None:
         return _after_draft_change(request, error="You have no draft change set.")
     try:
         services.move_remove(changeset=draft, move=move)
@@ -270,11 +278,11 @@ def move_remove(request: HttpRequest, move_id: int) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def decision_remove(request: HttpRequest, decision_id: int) -> HttpResponse:
+def decision_remove(request: AuthenticatedRequest, decision_id: int) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
-    decision = get_object_or_404(PageDecision, pk=decision_id, changeset=draft) if draft else None
-    if decision is None:
+    if draft is None:
         return _after_draft_change(request, error="You have no draft change set.")
+    decision = get_object_or_404(PageDecision, pk=decision_id, changeset=draft)
     try:
         services.page_decision_remove(changeset=draft, decision=decision)
     except ValidationError as e:
@@ -286,12 +294,12 @@ def decision_remove(request: HttpRequest, decision_id: int) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def newperson_edit(request: HttpRequest, new_person_id: int) -> HttpResponse:
+def newperson_edit(request: AuthenticatedRequest, new_person_id: int) -> HttpResponse:
     """Correct a new person's name, ORCID iD, degree or comment in the draft."""
     draft = selectors.draft_for_user(request.user)
-    new_person = get_object_or_404(NewPerson, pk=new_person_id, changeset=draft) if draft else None
-    if new_person is None:
+    if draft is None:
         return _after_draft_change(request, error="You have no draft change set.")
+    new_person = get_object_or_404(NewPerson, pk=new_person_id, changeset=draft)
     form = NewPersonForm(request.POST, prefix=f"np{new_person.pk}")
     if form.is_valid():
         try:
@@ -314,7 +322,7 @@ def newperson_edit(request: HttpRequest, new_person_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permissions.role_required(*permissions.PROPOSERS)
-def discard(request: HttpRequest) -> HttpResponse:
+def discard(request: AuthenticatedRequest) -> HttpResponse:
     """Throw the draft away, after a confirm step the server renders."""
     draft = selectors.draft_for_user(request.user)
     if draft is None:
@@ -336,7 +344,7 @@ def discard(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Take a submitted change set back into the draft, before a maintainer decides."""
     changeset = get_object_or_404(ChangeSet, pk=pk, created_by=request.user)
     try:
@@ -352,7 +360,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permissions.role_required(*permissions.PROPOSERS)
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthenticatedRequest) -> HttpResponse:
     """The reviewer's own change sets: the draft, those waiting, those decided."""
     sets = (
         ChangeSet.objects.filter(created_by=request.user)
@@ -369,7 +377,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def note_update(request: HttpRequest) -> HttpResponse:
+def note_update(request: AuthenticatedRequest) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _note_refused(request, form, "Note not saved: fix it first.")
@@ -383,7 +391,7 @@ def note_update(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permissions.role_required(*permissions.PROPOSERS)
-def submit(request: HttpRequest) -> HttpResponse:
+def submit(request: AuthenticatedRequest) -> HttpResponse:
     draft = selectors.draft_for_user(request.user)
     if draft is None:
         return _after_draft_change(request, error="You have no draft change set to submit.")

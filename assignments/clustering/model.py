@@ -8,6 +8,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -35,7 +36,7 @@ def single_threaded(func):
 
 @dataclass
 class ClusteringModel:
-    classifier: object  # fitted sklearn classifier with predict_proba
+    classifier: Any  # fitted sklearn classifier with predict_proba (sklearn ships no types)
     idf: np.ndarray  # float16, one per hashed term
     name_stats: NameStats
     threshold: float = 0.5  # average-linkage merge threshold on pair probability
@@ -72,12 +73,9 @@ _cache: dict[str, ClusteringModel] = {}
 _lock = threading.Lock()
 
 
-def load_model(path: Path | str | None = None) -> ClusteringModel:
-    """Load (once per process) the model at `path`, default settings.CLUSTERING_MODEL_PATH."""
-    if path is None:
-        from django.conf import settings
-
-        path = settings.CLUSTERING_MODEL_PATH
+def load_model(path: Path | str) -> ClusteringModel:
+    """Load (once per process) the model at `path` (the app's is settings.CLUSTERING_MODEL_PATH:
+    the service itself knows nothing of Django)."""
     key = str(Path(path).resolve())
     with _lock:
         model = _cache.get(key)

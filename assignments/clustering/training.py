@@ -14,7 +14,7 @@ Everything is seeded; the same data gives the same model.
 import logging
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +117,7 @@ def make_blocks(
     seed: int = 0,
     synthetic_blocks: int = 1200,
     exclude_names: Iterable[str] = (),
-    exclude_titles: set[tuple[str, int | None]] = frozenset(),
+    exclude_titles: Set[tuple[str, int | None]] = frozenset(),
 ) -> list[dict]:
     """Labelled blocks in the evaluation schema (`truth` maps signature id -> person)."""
     rng = random.Random(seed)
@@ -345,7 +345,7 @@ VALIDATION_SHARE = 0.15
 def train(
     datadir: Path | str,
     *,
-    exclude: list[dict] = (),
+    exclude: Sequence[dict] = (),
     tune_blocks: list[dict] | None = None,
     synthetic_blocks: int = SYNTHETIC_BLOCKS,
     seed: int = 0,

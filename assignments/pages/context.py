@@ -4,9 +4,10 @@ suggested split, the moves in flight, the audit and the assign form (assignments
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 
 from assignments import decisions
@@ -119,7 +120,8 @@ def person_page_context(
     can_propose = permissions.can_propose(request.user)
     preselected: set[str] = set()
     if form is not None and form.is_bound:
-        preselected = set(form.data.getlist("authorships"))
+        # bound to request.POST, a QueryDict (Form.data is typed as any Mapping)
+        preselected = set(cast(QueryDict, form.data).getlist("authorships"))
     elif select := request.GET.get("select", ""):
         preselected = set(select.split(","))
     rows = [

@@ -148,7 +148,8 @@ def queue_next(filters: QueueFilters, *, after: str = "") -> str | None:
     """The page to work on after `after`: the first page that follows it in the queue's order
     and is not in progress. A page just worked on is in progress (its moves are in a draft),
     so its stored figures, and with them its place, are still those the reviewer saw."""
-    pages = queue(filters).filter(in_progress=False)
+    # (a Q: the type checker does not see annotations as fields)
+    pages = queue(filters).filter(Q(in_progress=False))
     if after:
         pages = pages.exclude(person_id=after)
         current = Suggestion.objects.filter(person_id=after).first()

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -14,6 +14,7 @@ from assignments.pages import queue
 from assignments.pages.context import person_page_context, person_url
 from assignments.suggestions import split
 from papers import permissions, selectors
+from papers.http import Request
 from papers.models import Person, RemovedPerson
 
 QUEUE_PAGE_SIZE = 50
@@ -21,14 +22,14 @@ QUEUE_PAGE_SIZE = 50
 
 @login_not_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: Request) -> HttpResponse:
     return render(request, "assignments/home.html", {"mixed": queue.queue()[:8]})
 
 
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-def mixed(request: HttpRequest) -> HttpResponse:
+def mixed(request: Request) -> HttpResponse:
     """Pages most likely mixing several people, the work worth doing first, with filters."""
     filters = queue.QueueFilters.from_query(request.GET)
     page = Paginator(queue.queue(filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -46,7 +47,7 @@ def mixed(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def mixed_next(request: HttpRequest) -> HttpResponse:
+def mixed_next(request: Request) -> HttpResponse:
     """Go to the page after `after` in the queue (with the filters in `queue`)."""
     filters = queue.QueueFilters.from_encoded(request.GET.get("queue", ""))
     following = queue.queue_next(filters, after=request.GET.get("after", "")[:160])
@@ -57,7 +58,7 @@ def mixed_next(request: HttpRequest) -> HttpResponse:
     return redirect(queue_page_url(following, filters))
 
 
-def _person_gone(request: HttpRequest, person_id: str) -> HttpResponse:
+def _person_gone(request: Request, person_id: str) -> HttpResponse:
     """A page that is no longer there says where its papers went (404)."""
     context = {
         "person_id": person_id,
@@ -81,7 +82,7 @@ def queue_page_url(person_id: str, filters: queue.QueueFilters) -> str:
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+def person_detail(request: Request, person_id: str) -> HttpResponse:
     """A person at the Anthology's path: /people/<id>/, or /people/<slug>/unverified/."""
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
@@ -99,7 +100,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
 @login_not_required
 @require_GET
 @vary_on_headers("HX-Request")
-def person_suggestion(request: HttpRequest, person_id: str) -> HttpResponse:
+def person_suggestion(request: Request, person_id: str) -> HttpResponse:
     """The suggested split of a page, computed now when none is stored (it can take a while)."""
     person = get_object_or_404(Person, pk=person_id)
     entries = selectors.person_entries(person)

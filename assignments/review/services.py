@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +32,7 @@ class ChangeSetConflict(ValidationError):
         super().__init__([str(c) for c in conflicts])
 
 
-def _require_maintainer(user: AbstractBaseUser | AnonymousUser) -> None:
+def _require_maintainer(user: User | AnonymousUser) -> None:
     if not permissions.can_review(user):
         raise PermissionDenied("Only maintainers can review, apply or revert change sets.")
 
@@ -57,7 +57,7 @@ def _sync(target: ChangeSet, source: ChangeSet) -> None:
 def changeset_approve(
     *,
     changeset: ChangeSet,
-    user: AbstractBaseUser,
+    user: User,
     move_ids: Iterable[int] | None = None,
     comment: str = "",
     decision_ids: Iterable[int] | None = None,
@@ -107,9 +107,7 @@ def changeset_approve(
     return changeset
 
 
-def changeset_reject(
-    *, changeset: ChangeSet, user: AbstractBaseUser, comment: str = ""
-) -> ChangeSet:
+def changeset_reject(*, changeset: ChangeSet, user: User, comment: str = "") -> ChangeSet:
     _require_maintainer(user)
     with transaction.atomic():
         locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="rejected")
@@ -136,9 +134,10 @@ def _apply(changeset: ChangeSet) -> None:
     )
     decisions = list(changeset.page_decisions.filter(status=Move.Status.APPROVED))
     # a revert also undoes the page decisions of the change set it reverts
+    original = changeset.reverts
     undone = (
-        list(changeset.reverts.page_decisions.filter(status=Move.Status.APPLIED))
-        if changeset.reverts_id is not None
+        list(original.page_decisions.filter(status=Move.Status.APPLIED))
+        if original is not None
         else []
     )
     if not moves and not decisions and not undone:
@@ -189,12 +188,16 @@ def _apply_moves(moves: list[Move]) -> None:
         when = "was created meanwhile" if exc.meanwhile else "already exists"
         raise ChangeSetConflict([f"Person id {pid} {when}" for pid in exc.ids]) from exc
     # entries_compare_and_lock found every entry: none is None here
-    catalog.entries_reassign(targets={m.authorship_id: m.target_id for m in moves})
+    catalog.entries_reassign(
+        targets={m.authorship_id: m.target_id for m in moves if m.authorship_id is not None}
+    )
 
 
 def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
     original = revert.reverts
-    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=authorship_ids).update(
+    assert original is not None  # called for a revert only
+    ids = [i for i in authorship_ids if i is not None]  # moves whose entry is gone match none
+    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=ids).update(
         status=Move.Status.REVERTED
     )
     original.page_decisions.filter(status=Move.Status.APPLIED).update(status=Move.Status.REVERTED)
@@ -210,7 +213,7 @@ def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
     )
 
 
-def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_revert(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Undo an applied change set in one action; returns the reverting change set.
 
     If later changes moved any of its entries again, the revert is not applied but submitted
@@ -227,8 +230,13 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(
             locked.moves.filter(status=Move.Status.APPLIED).select_related("to_new_person")
         )
-        locked_entries = catalog.entries_lock(m.authorship_id for m in moves if m.authorship_id)
-        current = {pk: entry.person_id for pk, entry in locked_entries.items()}
+        locked_entries = catalog.entries_lock(
+            (m.authorship_id for m in moves if m.authorship_id), write=True
+        )
+        # `int | None`: a move whose entry is gone looks up None and finds nothing
+        current: dict[int | None, str] = {
+            pk: entry.person_id for pk, entry in locked_entries.items()
+        }
         sources = {m.from_person_id for m in moves}
         missing = sorted(
             sources - set(Person.objects.filter(id__in=sources).values_list("id", flat=True))

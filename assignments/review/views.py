@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,8 +20,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from assignments.models import ChangeSet
 from assignments.review import services, summary
 from papers import permissions
+from papers.http import AuthenticatedRequest
 from papers.models import PersonName
 from papers.names import normalize_name
+from papers.services import CatalogBusy
 
 QUEUE_PAGE_SIZE = 50
 
@@ -32,7 +34,7 @@ QUEUE_PAGE_SIZE = 50
 @require_GET
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", ChangeSet.Status.SUBMITTED)
     reviewer = request.GET.get("reviewer", "").strip()
     name = request.GET.get("name", "").strip()
@@ -77,7 +79,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 # -- one change set ---------------------------------------------------------------------------
 
 
-def _changeset_context(request: HttpRequest, changeset: ChangeSet, **extra) -> dict:
+def _changeset_context(request: AuthenticatedRequest, changeset: ChangeSet, **extra) -> dict:
     effect = summary.changeset_effect(changeset)
     later = changeset.reverted_by.order_by("pk")
     maintainer = permissions.can_review(request.user)
@@ -98,7 +100,7 @@ def _changeset_context(request: HttpRequest, changeset: ChangeSet, **extra) -> d
     }
 
 
-def _viewable(request: HttpRequest, pk: int) -> ChangeSet:
+def _viewable(request: AuthenticatedRequest, pk: int) -> ChangeSet:
     """A change set its maintainers, and the reviewer who wrote it, may see."""
     changeset = get_object_or_404(
         ChangeSet.objects.select_related("created_by", "reviewed_by", "reverts"), pk=pk
@@ -110,7 +112,7 @@ def _viewable(request: HttpRequest, pk: int) -> ChangeSet:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
+def review_changeset(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     changeset = _viewable(request, pk)
     template = "assignments/review_changeset.html"
     if request.htmx:
@@ -120,7 +122,7 @@ def review_changeset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_next(request: HttpRequest) -> HttpResponse:
+def review_next(request: AuthenticatedRequest) -> HttpResponse:
     """The next submitted change set in the review queue's order (oldest first) after the one
     in `after` (the first one when it was decided meanwhile)."""
     waiting = ChangeSet.objects.filter(status=ChangeSet.Status.SUBMITTED).order_by(
@@ -152,17 +154,18 @@ def _error_response(request, changeset, errors: list[str], status: int) -> HttpR
     return render(request, template, context, status=status)
 
 
-def _outcome_response(request: HttpRequest, changeset: ChangeSet) -> HttpResponse:
+def _outcome_response(request: AuthenticatedRequest, changeset: ChangeSet) -> HttpResponse:
     """A decision on a change set decided meanwhile (a double click, a second tab): what
     happened to it, not an error."""
     changeset.refresh_from_db()
     by = changeset.reviewed_by.get_username() if changeset.reviewed_by else "a maintainer"
     when = changeset.reviewed_at.strftime("%Y-%m-%d %H:%M") if changeset.reviewed_at else ""
-    outcome = {
+    outcomes: dict[str, str] = {
         ChangeSet.Status.APPLIED: "approved and applied",
         ChangeSet.Status.REJECTED: "rejected",
         ChangeSet.Status.REVERTED: "approved, applied and since reverted",
-    }.get(changeset.status, changeset.get_status_display().lower())
+    }
+    outcome = outcomes.get(changeset.status, changeset.get_status_display().lower())
     context = _changeset_context(
         request, changeset, outcome=f"Change set {changeset.pk} was {outcome} by {by} {when}."
     )
@@ -174,7 +177,7 @@ def _outcome_response(request: HttpRequest, changeset: ChangeSet) -> HttpRespons
 
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Approve all, approve the ticked moves, or reject, with a comment for the reviewer."""
     changeset = get_object_or_404(ChangeSet, pk=pk)
     decision = request.POST.get("decision")
@@ -209,6 +212,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ChangeSetConflict as exc:
         errors = ["Nothing was applied: these entries changed since the proposal."]
         return _error_response(request, changeset, errors + exc.messages, status=409)
+    except CatalogBusy as exc:
+        return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         changeset.refresh_from_db(fields=["status"])
         if changeset.status != ChangeSet.Status.SUBMITTED:
@@ -227,7 +232,7 @@ def _ints(values: list[str]) -> list[int]:
 
 @require_http_methods(["GET", "POST"])
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
+def review_revert(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Undo an applied change set, after a confirm step the server renders."""
     changeset = get_object_or_404(
         ChangeSet.objects.select_related("created_by", "reviewed_by"), pk=pk
@@ -240,7 +245,7 @@ def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "assignments/review_revert.html", context)
     try:
         revert = services.changeset_revert(changeset=changeset, user=request.user)
-    except services.ChangeSetConflict as exc:
+    except (services.ChangeSetConflict, CatalogBusy) as exc:
         return _error_response(request, changeset, exc.messages, status=409)
     except ValidationError as exc:
         return _error_response(request, changeset, exc.messages, status=400)
@@ -254,7 +259,7 @@ def review_revert(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, reverse("assignments:review_changeset", args=[revert.pk]), message)
 
 
-def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+def _done(request: AuthenticatedRequest, url: str, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
         return HttpResponseClientRedirect(url)

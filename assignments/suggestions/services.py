@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections, transaction
 
 from assignments import clustering
@@ -123,7 +124,7 @@ def suggestions_refresh_pages(
     import): pages left with fewer than 2 entries, or gone, lose their suggestion."""
     ids = sorted(set(person_ids))
     blocks = page_blocks(person_ids=ids)
-    out = blocks_split(blocks, model=model or clustering.load_model())
+    out = blocks_split(blocks, model=model or clustering.load_model(settings.CLUSTERING_MODEL_PATH))
     sizes = {b.person_id: len(b.signatures) for b in blocks}
     suggestions_store(results=out.results, sizes=sizes, only=ids)
     return out

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 
 from assignments.models import Suggestion
@@ -67,6 +68,8 @@ class SuggestedSplit:
         return len(self.groups) > 1
 
 
+# Labels for the evidence the clustering service names; a key it adds later shows with its own
+# name until it gets one here.
 EVIDENCE_LABELS = {
     "coauthors": "Coauthors",
     "terms": "Distinguishing terms",
@@ -76,28 +79,18 @@ EVIDENCE_LABELS = {
 }
 
 
-def _format_item(item: object) -> str:
-    # Evidence lists hold strings or (value, count) pairs depending on the feature.
-    if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], int | float):
-        return f"{item[0]} ({item[1]:g})"
-    if isinstance(item, dict):
-        name = item.get("name") or item.get("value") or item.get("term") or ""
-        count = item.get("count")
-        return f"{name} ({count})" if count else str(name)
-    return str(item)
-
-
 def evidence_display(evidence: dict) -> list[tuple[str, str]]:
-    """Evidence as label/text pairs in a fixed order, empty features left out."""
+    """Evidence as label/text pairs, in the order the service gives it (strongest first),
+    empty features left out. Values are lists of strings; `years` is [first, last]."""
     shown: list[tuple[str, str]] = []
-    for key, label in EVIDENCE_LABELS.items():
-        value = evidence.get(key)
+    for key, value in evidence.items():
         if not value:
             continue
+        label = EVIDENCE_LABELS.get(key) or key.replace("_", " ").capitalize()
         if key == "years" and isinstance(value, list | tuple) and len(value) == 2:
             text = str(value[0]) if value[0] == value[1] else f"{value[0]}–{value[1]}"
         elif isinstance(value, list | tuple):
-            text = ", ".join(_format_item(v) for v in value[:8])
+            text = ", ".join(str(v) for v in value[:8])
         else:
             text = str(value)
         shown.append((label, text))
@@ -248,7 +241,7 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     if cached is not None:
         return cached
     try:
-        model = clustering.load_model()
+        model = clustering.load_model(settings.CLUSTERING_MODEL_PATH)
         result = clustering.split_block(
             block.signatures,
             model=model,

@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 
 from assignments.changesets import selectors as changeset_selectors
 from assignments.models import NewPerson
@@ -92,7 +93,7 @@ def _compatible_verified(person: Person, names: Sequence[tuple[str, str]]) -> li
 
 
 def candidate_persons(
-    person: Person, user: AbstractBaseUser | AnonymousUser
+    person: Person, user: User | AnonymousUser
 ) -> tuple[list[Person], list[NewPerson]]:
     """Existing persons and the draft's new persons a selection of `person`'s page may go to."""
     names = [(n.first, n.last) for n in person.name_variants.all()] or [
@@ -145,14 +146,14 @@ def _why(reasons: Sequence[str]) -> str:
 
 
 def targets_rank(
-    *, person: Person, authorship_ids: Sequence[int], user: AbstractBaseUser | AnonymousUser
+    *, person: Person, authorship_ids: Sequence[int], user: User | AnonymousUser
 ) -> TargetRanking:
     """Rank where the selected entries of `person`'s page may belong (best first)."""
     existing, new_persons = candidate_persons(person, user)
     # Looked up when needed, as split.computed_split does: scikit-learn takes seconds to load.
     clustering = importlib.import_module("assignments.clustering")
     try:
-        model = clustering.load_model()
+        model = clustering.load_model(settings.CLUSTERING_MODEL_PATH)
     except FileNotFoundError:
         return TargetRanking(
             message="No ranking: no clustering model has been trained (`manage.py "

@@ -18,6 +18,9 @@ class Decisions:
     decided_entries: dict[int, str] = field(default_factory=dict)
     # persons that proposals or decisions name as a target: an import never removes them
     kept_persons: frozenset[str] = frozenset()
+    # entry (authorship id) -> one line per record that refers to it (a move, of any status):
+    # an import that removes the entry lists them in its summary
+    entry_records: dict[int, list[str]] = field(default_factory=dict)
 
 
 DecisionsProvider = Callable[[], Decisions]

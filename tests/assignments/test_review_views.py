@@ -80,7 +80,7 @@ def test_queue_lists_submitted_oldest_first_and_filters(client, maintainer):
     assert "No change sets match" in response.content.decode()
 
 
-def test_changeset_page_previews_the_effect(client, maintainer, django_assert_max_num_queries):
+def test_changeset_page_shows_the_effect(client, maintainer, django_assert_max_num_queries):
     cs = _proposal(3)
     with django_assert_max_num_queries(20):
         response = client.get(reverse("assignments:review_changeset", args=[cs.pk]))

@@ -184,17 +184,6 @@ def test_promoting_a_preview_asks_first(site_admin_client, imported, fixture_dat
     assert Preview.objects.get(name="p2").status == Preview.Status.READY
 
 
-def test_an_uploaded_archive_is_named_by_its_file_name(site_admin_client, db, settings):
-    upload = settings.MEDIA_ROOT / "imports" / "0123abcd" / "anthology.tar.gz"
-    run = ImportRun.objects.create(source=str(upload), status=ImportRun.Status.FAILED)
-    on_server = ImportRun.objects.create(source="/srv/data", status=ImportRun.Status.FAILED)
-    for page in (reverse("papers:import_list"), reverse("papers:import_detail", args=[run.pk])):
-        response = site_admin_client.get(page)
-        assertContains(response, "anthology.tar.gz")
-        assertNotContains(response, "0123abcd")
-    assertContains(site_admin_client.get(reverse("papers:import_list")), on_server.source)
-
-
 def test_reviewer_cannot_promote_or_discard(client, imported, fixture_data_dir):
 
     importing.anthology_import(path=fixture_data_dir, preview_name="p1")

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments import clustering
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if jobs < 1:
             raise CommandError("--jobs must be at least 1")
         start = time.perf_counter()
-        loaded_model = clustering.load_model(model)
+        loaded_model = clustering.load_model(model or settings.CLUSTERING_MODEL_PATH)
         blocks = page_blocks.page_blocks(person_ids=person)
         sizes = {b.person_id: len(b.signatures) for b in blocks}
         loaded = time.perf_counter()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('papers', '0006_database_on_delete'),
+        ('papers', '0007_importrun_source_name'),
     ]
 
     operations = [
