@@ -15,10 +15,9 @@ from papers.importing import services as importing
 from papers.models import Authorship, Person, Preview
 from tests.factories import PASSWORD, make_paper, make_person, make_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Browser tests run last (tests/browser/conftest.py); each flushes the database after it, and
+# make_user recreates the roles it needs.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
