@@ -253,8 +253,8 @@ def test_revert_discard_and_preview_decisions_ask_first(
     )
     drafting.changeset_submit(changeset=applied, user=rita)
     review.changeset_approve(changeset=applied, user=boss)
-    importing.anthology_import(path=fixture_data_dir, preview_name="same")
-    importing.anthology_import(path=fixture_data_dir, preview_name="again")
+    importing.anthology_import(path=fixture_data_dir, preview_name="loop-discard")
+    importing.anthology_import(path=fixture_data_dir, preview_name="loop-promote")
 
     keyboard_login(page, live_server, "boss", f"/review/{applied.pk}/")
     page.get_by_role("link", name=re.compile("Revert change set")).click()
@@ -265,7 +265,7 @@ def test_revert_discard_and_preview_decisions_ask_first(
     page.get_by_role("button", name=re.compile("Yes, revert")).click()
     expect(page.locator("main")).to_contain_text(f"Change set {applied.pk} reverted")
 
-    for name, action in (("same", "Discard"), ("again", "Promote")):
+    for name, action in (("loop-discard", "Discard"), ("loop-promote", "Promote")):
         run = Preview.objects.get(name=name).import_run_id
         page.goto(f"{live_server.url}/imports/{run}/")
         page.get_by_role("button", name=re.compile(f"^{action}")).click()
@@ -273,7 +273,7 @@ def test_revert_discard_and_preview_decisions_ask_first(
         assert Preview.objects.get(name=name).status == Preview.Status.READY
         page.get_by_role("button", name=re.compile("^Yes")).click()
         expect(page.locator("main")).to_contain_text(name)
-    assert Preview.objects.get(name="same").status == Preview.Status.DISCARDED
+    assert Preview.objects.get(name="loop-discard").status == Preview.Status.DISCARDED
 
     # the reviewer's draft
     page = page.context.browser.new_context().new_page()
