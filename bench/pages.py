@@ -8,7 +8,9 @@ the app's server (as the other benchmarks do) and measured there. Requests go th
 test Client in-process (no network), so the figures are the server's time: URL routing,
 middleware, queries and template rendering. Prints p50/p95 for
 - the person page with the most entries, for a visitor and for a logged-in reviewer,
-- search over all persons (full page and the htmx partial), for real names, typos and prefixes.
+- search over all persons (full page and the htmx partial), for real names, typos, prefixes and
+  the commonest short surnames ("li", "zhang"); those also with the kept results cleared first
+  (each process keeps results until the catalog changes, and the surnames repeat).
 Everything the script writes (a reviewer account) is rolled back.
 """
 
@@ -30,6 +32,9 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered), p95, ordered[-1]
 
+
+SHORT_SURNAMES = ["li", "zhang", "wang", "liu", "chen", "yang", "wu", "xu", "lee", "kim"]
+SEARCH_TARGET = 50  # ms, p95 (issue 14)
 
 CPU: list[float] = []  # this process's CPU time per request, next to the wall-clock samples
 
@@ -93,6 +98,7 @@ def measure(args: argparse.Namespace) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from papers import views as papers_views
     from papers.models import Authorship, Person, PersonName
 
     person = Person.objects.order_by("-item_count").first()
@@ -141,6 +147,8 @@ def measure(args: argparse.Namespace) -> None:
             "typos": [typo(q, rng) for q in exact],
             "prefixes (as typed)": [q[: max(3, len(q) // 2)] for q in exact],
             "lower-case, no accents": [q.lower() for q in exact],
+            # the names most often shared (and the slowest to score by trigrams)
+            "short surnames": [SHORT_SURNAMES[i % len(SHORT_SURNAMES)] for i in range(len(exact))],
         }
         for q in exact[:10]:
             anonymous.get("/search/", {"q": q})
@@ -155,11 +163,18 @@ def measure(args: argparse.Namespace) -> None:
             ]
             everything += samples
             report(f"search partial, {label}", samples)
-        report("search partial, all cases", everything, target=100)
+        report("search partial, all cases", everything, target=SEARCH_TARGET)
+        # Each process keeps results until the catalog changes (papers.views.SEARCH_RESULTS), so
+        # a repeated query above was answered from memory: the same surnames, computed each time.
+        computed = []
+        for q in cases["short surnames"]:
+            papers_views.SEARCH_RESULTS.clear()
+            computed.append(timed(anonymous, f"/search/?{urlencode({'q': q})}", HX_Request="true"))
+        report("search partial, short surnames, not kept", computed, target=SEARCH_TARGET)
         report(
             "search full page, exact names",
             [timed(anonymous, f"/search/?{urlencode({'q': q})}") for q in exact],
-            target=100,
+            target=SEARCH_TARGET,
         )
         transaction.set_rollback(True)
 
