@@ -341,7 +341,8 @@ class DaskCluster:
         self._start(
             "scheduler",
             [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
-            + ["--scheduler-file", str(self.file)],
+            # without a dashboard its HTTP server (health, metrics) still listens: on loopback
+            + ["--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(self.file)],
         )
         deadline = time.time() + 120
         while not self.file.exists():
@@ -352,7 +353,8 @@ class DaskCluster:
             self._start(
                 f"worker{k}",
                 [DASK, "worker", "--scheduler-file", str(self.file), "--nthreads", "1"]
-                + ["--host", "127.0.0.1", "--no-dashboard", "--name", f"w{k}"],
+                + ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+                + ["--name", f"w{k}"],
             )
         with distributed.Client(scheduler_file=str(self.file), set_as_default=False) as c:
             c.wait_for_workers(self.workers, timeout=300)

@@ -90,7 +90,8 @@ def split_on_cluster(
     max_pages_in_flight: int,
 ) -> Iterator[Output]:
     """Split on the workers of a Dask cluster: the model is sent to every worker once and the
-    tasks name it; results are taken as they complete."""
+    tasks name it; each batch's pages are scattered to the workers; results are taken as they
+    complete."""
     shipped = client.scatter(model, broadcast=True, hash=False)
     # Explicit keys: pages are tasks of their own, never deduplicated against another run's.
     run = uuid.uuid4().hex[:12]
@@ -103,7 +104,10 @@ def split_on_cluster(
             tasks = work.tasks_of(batch)
             keys = [f"suggestions-{run}-{sent + k}" for k in range(len(tasks))]
             sent += len(tasks)
-            finished.update(client.map(work.blocks_split, tasks, key=keys, model=shipped))
+            # The pages go straight to the workers (spread over them), not through the
+            # scheduler inside the task graph: the scheduler handles only the small tasks.
+            pages = client.scatter(tasks, hash=False)
+            finished.update(client.map(work.blocks_split, pages, key=keys, model=shipped))
             in_flight += len(batch)
             while in_flight > max_pages_in_flight:
                 _, outputs = next(finished)

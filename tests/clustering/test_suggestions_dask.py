@@ -89,8 +89,9 @@ def dask_cluster():
         threads_per_worker=2,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
-        worker_dashboard_address=None,
+        # no dashboard, but the HTTP servers (health, metrics) still listen: on loopback too
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
     ) as cluster:
         yield cluster
 
