@@ -74,6 +74,13 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200, help="requests per person-page case")
     parser.add_argument("--searches", type=int, default=300, help="search queries per case")
     parser.add_argument("--data", type=Path, help="import this data into a scratch database first")
+    parser.add_argument(
+        "--near-items",
+        type=int,
+        default=None,
+        help="also time the page whose item count is closest to this (pages of one size "
+        "compared across catalogues of different sizes: bench/scale.py)",
+    )
     args = parser.parse_args()
     if args.data is not None:
         env = imported_scratch_env("bench_pages", args.data)
@@ -85,6 +92,8 @@ def main() -> None:
             "--searches",
             str(args.searches),
         ]
+        if args.near_items is not None:
+            again += ["--near-items", str(args.near_items)]
         raise SystemExit(subprocess.run(again, env=env).returncode)
     measure(args)
 
@@ -95,6 +104,8 @@ def measure(args: argparse.Namespace) -> None:
     django.setup()
     from django.contrib.auth.models import Group, User
     from django.db import connection, transaction
+    from django.db.models import F
+    from django.db.models.functions import Abs
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -138,6 +149,19 @@ def measure(args: argparse.Namespace) -> None:
             "person page partial (htmx refresh), reviewer",
             [timed(reviewer, url, HX_Request="true") for _ in range(args.reps)],
         )
+        if args.near_items is not None:
+            near = (
+                Person.objects.annotate(distance=Abs(F("item_count") - args.near_items))
+                .order_by("distance", "pk")
+                .first()
+            )
+            near_url = f"/people/{near.pk}/"
+            for _ in range(5):
+                timed(reviewer, near_url)
+            report(
+                f"person page, near {args.near_items} items ({near.item_count}), reviewer",
+                [timed(reviewer, near_url) for _ in range(args.reps)],
+            )
 
         rng = random.Random(4)
         names = list(PersonName.objects.order_by("?").values_list("first", "last")[: args.searches])
