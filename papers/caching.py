@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import wraps
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 from papers import selectors
@@ -34,12 +34,24 @@ _STARTED = time.time_ns()
 PageKey = Callable[..., Iterable[object]]
 
 
+def request_catalog_version(request: HttpRequest) -> int:
+    """The catalog's version as this request first read it (one read per request).
+
+    Read before the view reads the data: data committed after this read makes a newer page (or
+    newer kept results) under an older version, which are refreshed next time; the other way
+    round could never happen.
+    """
+    version = getattr(request, "_catalog_version", None)
+    if version is None:
+        version = selectors.catalog_version()
+        setattr(request, "_catalog_version", version)  # noqa: B010 - not a declared attribute
+    return version
+
+
 def page_etag(request: Request, parts: Iterable[object]) -> str:
     """The weak tag for this request's page. Weak: the bytes differ from one response to the
     next (the masked CSRF token), the page does not."""
-    # Read before the view renders: data committed after this read makes a newer page under an
-    # older tag, which is refreshed next time; the other way round could never happen.
-    key = [_STARTED, selectors.catalog_version(), bool(request.htmx), *parts]
+    key = [_STARTED, request_catalog_version(request), bool(request.htmx), *parts]
     return f'W/"{hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()}"'
 
 
@@ -93,8 +105,9 @@ class CatalogCache[T]:
         self._values: OrderedDict[tuple[int, Hashable], T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        full = (selectors.catalog_version(), key)
+    def get(self, request: HttpRequest, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value for KEY under the catalog version REQUEST reads, computed if needed."""
+        full = (request_catalog_version(request), key)
         with self._lock:
             if full in self._values:
                 self._values.move_to_end(full)

@@ -10,7 +10,19 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, Max, Q, TextField, Value, When
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from papers.models import Authorship, Person, PersonName
@@ -247,21 +259,23 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
                 scores = _word_start_scores(normalized, limit)
         if len(scores) < limit:
             scores = _similar_scores(normalized, limit)
-        persons = Person.objects.in_bulk(list(scores))
-        matched = {
-            pid: (first, last)
-            for pid, first, last in PersonName.objects.filter(person_id__in=list(scores))
+        # With each person, the name that matched best (the canonical one among equals): one
+        # query, where each round trip costs most on a busy server.
+        best_name = (
+            PersonName.objects.filter(person_id=OuterRef("pk"))
             .annotate(score=TrigramWordSimilarity(normalized, "normalized"))
-            .order_by("person_id", "-score", "-is_canonical")
-            .distinct("person_id")
-            .values_list("person_id", "first", "last")
-        }
+            .order_by("-score", "-is_canonical", "pk")
+        )
+        persons = Person.objects.filter(pk__in=list(scores)).annotate(
+            matched_first=Subquery(best_name.values("first")[:1]),
+            matched_last=Subquery(best_name.values("last")[:1]),
+        )
+        by_id = {person.pk: person for person in persons}
         for pid, score in scores.items():
-            person = persons.get(pid)
+            person = by_id.get(pid)
             if person is None or pid in hits:
                 continue
-            first, last = matched.get(pid, (person.first_name, person.last_name))
-            shown = f"{first} {last}".strip()
+            shown = f"{person.matched_first or ''} {person.matched_last or ''}".strip()
             hits[pid] = SearchHit(person, "" if shown == person.name else shown, score)
     ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.person.item_count, h.person.pk))
     ranked = ranked[:limit]

@@ -25,6 +25,6 @@ def _search_key(request: Request) -> tuple[str]:
 @caching.conditional_public_page(_search_key)
 def search(request: Request) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
-    hits = SEARCH_RESULTS.get(query.strip(), lambda: selectors.person_search(query))
+    hits = SEARCH_RESULTS.get(request, query.strip(), lambda: selectors.person_search(query))
     template = "papers/search.html#results" if request.htmx else "papers/search.html"
     return render(request, template, {"query": query, "hits": hits})
