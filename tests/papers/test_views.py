@@ -144,7 +144,10 @@ def test_person_page_escapes_imported_strings(client):
     person = make_person(id="xss/unverified", first="<script>alert(1)</script>", last="X")
     evil = make_person(id="evil/unverified", first='"><svg onload=alert(2)>', last="Y")
     paper = make_paper(title="<img src=x onerror=alert(1)>", authors=(person, evil))
+    Authorship.objects.filter(person=person).update(first="<i>P</i>")  # printed otherwise
     response = client.get(f"/people/{person.pk}/")
+    assertContains(response, "printed as &lt;i&gt;P&lt;/i&gt; X")
+    assertNotContains(response, "<i>P</i>")
     assertNotContains(response, "<img src=x")
     assertNotContains(response, "<script>alert(1)")
     assertContains(response, "&lt;img src=x onerror=alert(1)&gt;")
@@ -487,3 +490,43 @@ def test_person_page_weight_per_paper_stays_small(client):
     assertNotContains(big_page, "An abstract that goes on.")
     assertNotContains(big_page, "A University, Somewhere")
     assertNotContains(big_page, "Coauthor3 Longername")
+
+
+def test_a_page_with_many_groups_shows_nine_and_loads_the_rest(client):
+    """The keys select groups 1…9: the page shows those; all of them, with why they were kept
+    apart, are on the suggestion's own page, which htmx loads into the person page."""
+    person, papers = make_page(12, first="Many", last="Groups")
+    ids = [p.authorships.get(person=person).pk for p in papers]
+    Suggestion.objects.create(
+        person=person,
+        estimated_people=12.0,
+        clusters=[
+            suggestion_cluster(
+                signature_ids=[str(i)],
+                confidence=0.5,
+                evidence=make_evidence(terms=[f"topic{n}"]),
+            )
+            for n, i in enumerate(ids)
+        ],
+        separations=[{"clusters": [0, 11], "reason": "different topics"}],
+    )
+    client.force_login(make_user(roles=("reviewer",)))
+    response = client.get(f"/people/{person.pk}/")
+    content = response.content.decode()
+    assert content.count('class="group-card"') == 9
+    assert content.count("data-group=") == 9
+    suggestion_url = f"/people/{person.pk}/suggestion/"
+    assertContains(response, f'hx-get="{suggestion_url}" hx-target="#suggestions"')
+    assertContains(response, "All 12 groups, and why they were kept apart")
+    assertNotContains(response, "Why these groups were kept apart")
+    # every row still says which group it is in
+    assert {row["group"] for row in response.context["rows"]} == {str(n) for n in range(1, 13)}
+
+    with assertTemplateUsed("assignments/person_detail.html#suggestions"):
+        partial = client.get(suggestion_url, headers=HTMX)
+    assert partial.content.decode().count('class="group-card"') == 12
+    assertContains(partial, "Why these groups were kept apart")
+    assertNotContains(partial, "All 12 groups")
+    full = client.get(suggestion_url)
+    assert b"<html" in full.content
+    assert full.content.decode().count("data-group=") == 12
