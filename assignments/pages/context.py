@@ -18,10 +18,16 @@ from assignments.suggestions import split, targets
 from papers import permissions, selectors
 from papers.models import Person
 
+# The person page shows the groups a key selects (1…9); a prolific author's page can have
+# fifty. The suggestion's own page has them all, and why they were kept apart, and is loaded
+# into the person page on demand.
+GROUPS_ON_PAGE = 9
+
 
 def person_url(person_id: str, preview_name: str | None = None, *, page: str = "person") -> str:
     """The Anthology's path for a person id (`x/unverified` lives at /people/x/unverified/);
-    `page="person_suggestion"` for the page's suggested split."""
+    `page="person_suggestion"` for the page's suggested split, `"person_namesakes"` for the
+    others with the person's names."""
     if preview_name:
         return reverse(f"preview:{page}", kwargs={"preview": preview_name, "person_id": person_id})
     return reverse(f"pages:{page}", kwargs={"person_id": person_id})
@@ -66,13 +72,17 @@ def assign_context(
     names, when the caller has them already; `selected`: the entries ticked when the page
     renders (their suggested targets are ranked)."""
     preview = getattr(request, "preview", None)
+    preview_name = preview.name if preview else None
     can_propose = permissions.can_propose(request.user)
-    namesakes = []
+    namesake_count = 0
     draft = changeset_selectors.draft_for_user(request.user) if can_propose else None
     if can_propose:
         if variants is None:
             variants = person.name_variants.all()
-        namesakes = selectors.person_namesakes(person, [(n.first, n.last) for n in variants])
+        # counted here, listed on demand (person_namesakes): a common name has many
+        namesake_count = selectors.person_namesake_count(
+            person, [(n.first, n.last) for n in variants]
+        )
     filters = queue_filters(request)
     context = {
         "can_propose": can_propose,
@@ -86,7 +96,8 @@ def assign_context(
         "draft": draft,
         "draft_move_count": draft.moves.count() if draft else 0,
         "draft_mark_count": draft.page_decisions.count() if draft else 0,
-        "namesakes": namesakes,
+        "namesake_count": namesake_count,
+        "namesakes_url": person_url(person.pk, preview_name, page="person_namesakes"),
         "queue_param": filters.encode(),
         "next_url": "" if preview else next_page_url(person, filters),
     }
@@ -132,7 +143,7 @@ def person_page_context(
         "rows": rows,
         "person": person,
         "page_url": page_url,
-        "people_prefix": selectors.people_prefix(preview_name),
+        "items_prefix": selectors.items_prefix(preview_name),
     }
     if papers_only:
         return context
@@ -145,6 +156,7 @@ def person_page_context(
             "preview": preview,
             "other_names": [n for n in variants if str(n) != person.name],
             "split": suggested,
+            "groups_shown": suggested.groups[:GROUPS_ON_PAGE],
             "pending_count": len(pending),
             "incoming_count": changeset_selectors.open_moves_to(person),
         }

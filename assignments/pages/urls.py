@@ -19,6 +19,7 @@ person_patterns = [
     path(
         "people/<person:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"
     ),
+    path("people/<person:person_id>/namesakes/", views.person_namesakes, name="person_namesakes"),
 ]
 
 app_name = "pages"

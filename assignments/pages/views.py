@@ -19,6 +19,8 @@ from papers.http import Request
 from papers.models import Person, RemovedPerson
 
 QUEUE_PAGE_SIZE = 50
+# Listed on demand, so more than the panel used to hold (the most papers first).
+NAMESAKES_LISTED = 50
 
 
 @login_not_required
@@ -111,9 +113,11 @@ def person_suggestion(request: Request, person_id: str) -> HttpResponse:
     preview = getattr(request, "preview", None)
     preview_name = preview.name if preview else None
     page_url = person_url(person.pk, preview_name)
+    suggested = split.suggested_split(person, entries)
     context = {
         "person": person,
-        "split": split.suggested_split(person, entries),
+        "split": suggested,
+        "groups_shown": suggested.groups,  # all of them: this is the page that has them
         "page_url": page_url,
         "suggestion_url": person_url(person.pk, preview_name, page="person_suggestion"),
         "can_propose": permissions.can_propose(request.user),
@@ -121,3 +125,24 @@ def person_suggestion(request: Request, person_id: str) -> HttpResponse:
     if request.htmx:
         return render(request, "assignments/person_detail.html#suggestions", context)
     return render(request, "assignments/person_suggestion.html", context)
+
+
+@login_not_required
+@require_safe
+@vary_on_headers("HX-Request")
+def person_namesakes(request: Request, person_id: str) -> HttpResponse:
+    """Others known by one of the person's names: the assign panel lists them when opened."""
+    person = get_object_or_404(Person, pk=person_id)
+    preview = getattr(request, "preview", None)
+    preview_name = preview.name if preview else None
+    names = [(n.first, n.last) for n in person.name_variants.all()]
+    context = {
+        "person": person,
+        "namesakes": selectors.person_namesakes(person, names, limit=NAMESAKES_LISTED),
+        "people_prefix": selectors.people_prefix(preview_name),
+        "page_url": person_url(person.pk, preview_name),
+        "can_propose": permissions.can_propose(request.user),
+    }
+    if request.htmx:
+        return render(request, "assignments/person_detail.html#namesakes", context)
+    return render(request, "assignments/person_namesakes.html", context)

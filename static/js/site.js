@@ -1,11 +1,15 @@
 // anthology-review's own script: paper selection on person pages (shift-click ranges,
-// all/none, suggested groups), picking a person from the autocomplete or the suggested targets,
-// the target panels, the note counter, and the keyboard (the help overlay, `?`, lists the keys).
+// all/none, suggested groups), a paper's details in its row, picking a person from the
+// autocomplete or the suggested targets, the target panels, the note counter, and the keyboard
+// (the help overlay, `?`, lists the keys).
 // Loaded as a file (CSP allows no inline script); every page works without it.
 (function () {
   "use strict";
 
   let lastClicked = null;
+  // A person page's paper rows: bare <li>s (a page can list a thousand; templates/assignments/
+  // person_detail.html#papers): a checkbox, the title link, the facts.
+  const ROWS = "#papers > li";
 
   function boxes() {
     return Array.from(
@@ -32,7 +36,7 @@
     document.querySelectorAll(".js-selected-count").forEach((el) => {
       el.textContent = checked ? `${checked} paper${checked === 1 ? "" : "s"}` : "";
     });
-    document.querySelectorAll("#papers li.paper").forEach((li) => {
+    document.querySelectorAll(ROWS).forEach((li) => {
       const box = li.querySelector('input[name="authorships"]');
       li.classList.toggle("selected", Boolean(box && box.checked));
     });
@@ -77,6 +81,30 @@
     if (button && button.closest(".target")) button.closest(".target").classList.add("chosen");
   }
 
+  // A paper's row is short: its title leads to the paper's page (abstract, authors and
+  // their affiliations). Here that page's #item partial loads into the row instead, once; the
+  // title then shows and hides it.
+  const TITLE = `${ROWS} > a:first-of-type`;
+
+  function toggleDetails(title) {
+    const row = title.parentElement;
+    const shown = row.querySelector(":scope > .item");
+    if (shown) {
+      shown.hidden = !shown.hidden;
+      return;
+    }
+    if (row.dataset.loading) return;
+    row.dataset.loading = "1";
+    htmx.ajax("GET", title.getAttribute("href"), { source: title, target: row, swap: "beforeend" })
+      .finally(() => {
+        delete row.dataset.loading;
+        // this page's person stands out among the authors
+        row.querySelectorAll(".item .authors a").forEach((a) => {
+          a.classList.toggle("self", a.pathname === location.pathname);
+        });
+      });
+  }
+
   function updateCounters() {
     document.querySelectorAll("[data-counter-for]").forEach((counter) => {
       const field = document.getElementById(counter.dataset.counterFor);
@@ -111,6 +139,13 @@
       lastClicked = target;
       updateCount();
       selectionChanged();
+      return;
+    }
+
+    const title = target.closest(TITLE);
+    if (title && event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) {
+      event.preventDefault();
+      toggleDetails(title);
       return;
     }
 
@@ -173,7 +208,7 @@
   let cursor = -1; // the paper j/k are on
 
   function focusPaper(index) {
-    const rows = Array.from(document.querySelectorAll("#papers li[data-paper]"));
+    const rows = Array.from(document.querySelectorAll(ROWS));
     if (!rows.length) return;
     cursor = Math.max(0, Math.min(index, rows.length - 1));
     rows.forEach((row, i) => row.classList.toggle("cursor", i === cursor));
@@ -184,7 +219,7 @@
   }
 
   function currentBox() {
-    const rows = Array.from(document.querySelectorAll("#papers li[data-paper]"));
+    const rows = Array.from(document.querySelectorAll(ROWS));
     const row = rows[cursor];
     const box = row && row.querySelector('input[name="authorships"]');
     return box && !box.disabled ? box : null;
@@ -248,6 +283,11 @@
       } else {
         focusPaper(cursor < 0 ? 0 : cursor + step);
       }
+    } else if (onPersonPage && key === "d") {
+      const row = document.querySelectorAll(ROWS)[cursor];
+      const title = row && row.querySelector(":scope > a:first-of-type");
+      if (title) toggleDetails(title);
+      else handled = false;
     } else if (onPersonPage && key === "x") {
       const box = currentBox();
       if (box) toggle(box);
