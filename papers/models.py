@@ -99,6 +99,16 @@ class PersonName(models.Model):
         ]
         indexes = [
             GinIndex(fields=["normalized"], opclasses=["gin_trgm_ops"], name="personname_trgm"),
+            # The names' words, for search's whole-word shortcut (selectors.NAME_WORDS).
+            GinIndex(
+                models.Func(
+                    models.F("normalized"),
+                    models.Value(" "),
+                    function="string_to_array",
+                    output_field=ArrayField(models.TextField()),
+                ),
+                name="personname_words",
+            ),
             models.Index(fields=["normalized"], name="personname_normalized_idx"),
         ]
 

@@ -1,16 +1,41 @@
 """Reads behind the person pages and search; each a fixed number of queries whatever the size."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Case, F, FloatField, Max, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from papers.models import Authorship, Paper, Person, PersonName, Volume
 from papers.names import normalize_name
 from papers.orcid import orcid_normalize
+
+
+def catalog_version() -> int:
+    """How many times the catalog has changed (`services.catalog_changed`): one cheap read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM papers_catalog_version")
+        last_value, is_called = cursor.fetchone()
+    return last_value if is_called else 0
 
 
 def people_prefix(preview_name: str | None = None) -> str:
@@ -227,6 +252,10 @@ class SearchHit:
     latest_year: int | None = None
 
 
+# A query that is one word as names are stored (`normalize_name`: lower-case ASCII).
+ONE_WORD = re.compile(r"[a-z0-9]+")
+
+
 def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     """Persons by any of their names: accent/case-insensitive, typo-tolerant, best first.
 
@@ -247,44 +276,135 @@ def person_search(query: str, *, limit: int = 25) -> list[SearchHit]:
     for exact_person in Person.objects.filter(exact):
         hits[exact_person.pk] = SearchHit(exact_person, "", 2.0)
     if normalized:
-        best = (
-            PersonName.objects.filter(normalized__trigram_word_similar=normalized)
-            .annotate(
-                score=TrigramWordSimilarity(normalized, "normalized") + _word_boost(normalized)
-            )
-            .values("person_id")
-            .annotate(best=Max("score"), items=Max("person__item_count"))
-            .order_by("-best", "-items", "person_id")[:limit]
-        )
-        scores = {row["person_id"]: row["best"] for row in best}
-        persons = Person.objects.in_bulk(list(scores))
-        matched = {
-            pid: (first, last)
-            for pid, first, last in PersonName.objects.filter(person_id__in=list(scores))
+        scores: dict[str, float] = {}
+        if ONE_WORD.fullmatch(normalized):
+            scores = _whole_word_scores(normalized, limit)
+            if len(scores) < limit and len(normalized) >= 3:
+                scores = _word_start_scores(normalized, limit)
+        if len(scores) < limit:
+            scores = _similar_scores(normalized, limit)
+        # With each person, the name that matched best (the canonical one among equals): one
+        # query, where each round trip costs most on a busy server.
+        best_name = (
+            PersonName.objects.filter(person_id=OuterRef("pk"))
             .annotate(score=TrigramWordSimilarity(normalized, "normalized"))
-            .order_by("person_id", "-score", "-is_canonical")
-            .distinct("person_id")
-            .values_list("person_id", "first", "last")
-        }
+            .order_by("-score", "-is_canonical", "pk")
+        )
+        persons = Person.objects.filter(pk__in=list(scores)).annotate(
+            matched_first=Subquery(best_name.values("first")[:1]),
+            matched_last=Subquery(best_name.values("last")[:1]),
+        )
+        by_id = {person.pk: person for person in persons}
         for pid, score in scores.items():
-            person = persons.get(pid)
+            person = by_id.get(pid)
             if person is None or pid in hits:
                 continue
-            first, last = matched.get(pid, (person.first_name, person.last_name))
-            shown = f"{first} {last}".strip()
+            shown = f"{person.matched_first or ''} {person.matched_last or ''}".strip()
             hits[pid] = SearchHit(person, "" if shown == person.name else shown, score)
     ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.person.item_count, h.person.pk))
     ranked = ranked[:limit]
-    latest = (
-        Authorship.objects.filter(person_id__in=[h.person.pk for h in ranked], paper__isnull=False)
-        .order_by("person_id", F("paper__year").desc(nulls_last=True), "-item_id")
-        .distinct("person_id")
-        .values_list("person_id", "paper__title", "paper__year")
-    )
-    newest = {pid: (title, year) for pid, title, year in latest} if ranked else {}
+    newest = _newest_papers([h.person.pk for h in ranked]) if ranked else {}
     for hit in ranked:
         hit.latest_title, hit.latest_year = newest.get(hit.person.pk, ("", None))
     return ranked
+
+
+def _newest_papers(person_ids: list[str]) -> dict[str, tuple[str, int | None]]:
+    """Each person's newest paper (title, year; the latest item id among a year's).
+
+    One LIMIT 1 walk per person down its entries (the authorship_person_idx index), rather than
+    sorting every entry of every person: the 25 persons a common name finds hold thousands.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT x.id, newest.title, newest.year
+            FROM unnest(%s::text[]) AS x(id)
+            CROSS JOIN LATERAL (
+                SELECT p.title, p.year
+                FROM papers_authorship a JOIN papers_paper p ON p.id = a.paper_id
+                WHERE a.person_id = x.id
+                ORDER BY p.year DESC NULLS LAST, a.item_id DESC
+                LIMIT 1
+            ) AS newest
+            """,
+            [person_ids],
+        )
+        return {pid: (title, year) for pid, title, year in cursor.fetchall()}
+
+
+def _similar_scores(normalized: str, limit: int) -> dict[str, float]:
+    """The best `limit` persons by their best name's word similarity plus `_word_boost`."""
+    best = (
+        PersonName.objects.filter(normalized__trigram_word_similar=normalized)
+        .annotate(score=TrigramWordSimilarity(normalized, "normalized") + _word_boost(normalized))
+        .values("person_id")
+        .annotate(best=Max("score"), items=Max("person__item_count"))
+        .order_by("-best", "-items", "person_id")[:limit]
+    )
+    return {row["person_id"]: row["best"] for row in best}
+
+
+def _word_start_scores(word: str, limit: int) -> dict[str, float]:
+    """`_similar_scores` for a one-word query of 3+ letters, when at least `limit` persons have a
+    name with a word starting with it (what someone typing a name sends: "mar", "jonath");
+    fewer persons: fewer than `limit`, and the caller asks `_similar_scores`.
+
+    Why it gives the same: such a name scores at least 3/4 + 0.3 there (all the query's
+    trigrams but the last, which ends the word, plus the word-start boost); a name without a
+    word starting with the query gets no boost and at most 1.0. So the first `limit` are among
+    these names, which the trigram index finds by LIKE without scoring every name that merely
+    shares letters, and they are scored by the very same expression.
+    """
+    best = (
+        PersonName.objects.filter(
+            Q(normalized__startswith=word) | Q(normalized__contains=f" {word}")
+        )
+        .annotate(score=TrigramWordSimilarity(word, "normalized") + _word_boost(word))
+        .values("person_id")
+        .annotate(best=Max("score"), items=Max("person__item_count"))
+        .order_by("-best", "-items", "person_id")[:limit]
+    )
+    return {row["person_id"]: row["best"] for row in best}
+
+
+# The words of a stored name, as the `personname_words` index holds them.
+NAME_WORDS = Func(
+    F("normalized"),
+    Value(" "),
+    function="string_to_array",
+    output_field=ArrayField(TextField()),
+)
+
+
+def _whole_word_scores(word: str, limit: int) -> dict[str, float]:
+    """`_similar_scores` for a one-word query, when at least `limit` persons have a name with
+    that whole word; fewer persons: {} or fewer than `limit`, and the caller asks
+    `_similar_scores`.
+
+    Why: a short or common word ("li", "zhang") shares trigrams with a large part of all names,
+    and scoring each of them there took 100-200 ms. A name with the word as a whole word scores
+    1.0 + 0.6 there (1.0 + 1.0 when it is the whole name); any other name at most 1.0 + 0.3. So
+    when `limit` persons have such a name they are exactly that search's first `limit`, in the
+    same order (score, then papers, then id), and the index of names' words finds them at once.
+    """
+    has_word = DataContains(NAME_WORDS, Value([word], output_field=ArrayField(TextField())))
+    best = (
+        PersonName.objects.filter(has_word)
+        .values("person_id")
+        .annotate(
+            best=Max(
+                Case(
+                    When(normalized=word, then=Value(2.0)),
+                    default=Value(1.6),
+                    output_field=FloatField(),
+                )
+            ),
+            items=Max("person__item_count"),
+        )
+        .order_by("-best", "-items", "person_id")[:limit]
+    )
+    return {row["person_id"]: row["best"] for row in best}
 
 
 def _namesake_ids(person: Person, names: Iterable[tuple[str, str]]) -> QuerySet:

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -106,7 +106,7 @@ def _after_page_change(request: AuthenticatedRequest, person: Person, message: s
     return trigger_client_event(response, CHANGED_EVENT)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
 def targets(request: AuthenticatedRequest) -> HttpResponse:
@@ -147,7 +147,7 @@ def one_person(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.PROPOSERS)
 def propose_id(request: AuthenticatedRequest) -> HttpResponse:
     """The id a new person would get, shown live under the new-person fields."""
@@ -224,7 +224,7 @@ def _draft_context(
     }
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.PROPOSERS)
 def changeset_draft(request: AuthenticatedRequest) -> HttpResponse:
@@ -358,7 +358,7 @@ def withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("assignments:draft")
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.PROPOSERS)
 def mine(request: AuthenticatedRequest) -> HttpResponse:
     """The reviewer's own change sets: the draft, those waiting, those decided."""

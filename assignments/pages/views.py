@@ -6,14 +6,15 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from assignments.models import ChangeSet, NewPerson
 from assignments.pages import queue
+from assignments.pages import selectors as page_selectors
 from assignments.pages.context import person_page_context, person_url
 from assignments.suggestions import split
-from papers import permissions, selectors
+from papers import caching, permissions, selectors
 from papers.http import Request
 from papers.models import Person, RemovedPerson
 
@@ -23,13 +24,13 @@ NAMESAKES_LISTED = 50
 
 
 @login_not_required
-@require_GET
+@require_safe
 def home(request: Request) -> HttpResponse:
     return render(request, "assignments/home.html", {"mixed": queue.queue()[:8]})
 
 
 @login_not_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def mixed(request: Request) -> HttpResponse:
     """Pages most likely mixing several people, the work worth doing first, with filters."""
@@ -48,7 +49,7 @@ def mixed(request: Request) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def mixed_next(request: Request) -> HttpResponse:
     """Go to the page after `after` in the queue (with the filters in `queue`)."""
     filters = queue.QueueFilters.from_encoded(request.GET.get("queue", ""))
@@ -82,8 +83,11 @@ def queue_page_url(person_id: str, filters: queue.QueueFilters) -> str:
 
 
 @login_not_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
+@caching.conditional_public_page(
+    lambda request, person_id: page_selectors.person_page_version(person_id)
+)
 def person_detail(request: Request, person_id: str) -> HttpResponse:
     """A person at the Anthology's path: /people/<id>/, or /people/<slug>/unverified/."""
     person = Person.objects.filter(pk=person_id).first()
@@ -100,7 +104,7 @@ def person_detail(request: Request, person_id: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def person_suggestion(request: Request, person_id: str) -> HttpResponse:
     """The suggested split of a page, computed now when none is stored (it can take a while)."""
@@ -124,8 +128,10 @@ def person_suggestion(request: Request, person_id: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
+# names and persons are the catalog's: the tag's catalog version covers them
+@caching.conditional_public_page(lambda request, person_id: (person_id,))
 def person_namesakes(request: Request, person_id: str) -> HttpResponse:
     """Others known by one of the person's names: the assign panel lists them when opened."""
     person = get_object_or_404(Person, pk=person_id)

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -31,7 +31,7 @@ QUEUE_PAGE_SIZE = 50
 # -- queue ------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_queue(request: AuthenticatedRequest) -> HttpResponse:
@@ -110,7 +110,7 @@ def _viewable(request: AuthenticatedRequest, pk: int) -> ChangeSet:
     return changeset
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def review_changeset(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     changeset = _viewable(request, pk)
@@ -120,7 +120,7 @@ def review_changeset(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, template, _changeset_context(request, changeset))
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_next(request: AuthenticatedRequest) -> HttpResponse:
     """The next submitted change set in the review queue's order (oldest first) after the one

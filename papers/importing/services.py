@@ -253,6 +253,7 @@ def _write_snapshot(
             changed = changes.catalog_after(cursor, before, run)
             # The apps above redo what they derived from these pages once the data is committed.
             transaction.on_commit(lambda: decisions.catalog_changed(changed))
+        catalog.catalog_changed()
         counts["conflicts"] = len(conflicts)
         result = ImportResult(run=run, counts=counts, conflicts=conflicts, orphaned=orphaned)
         success(result)
