@@ -162,6 +162,14 @@ def measure(args: argparse.Namespace) -> None:
             "person page partial (htmx refresh), reviewer",
             [timed(reviewer, url, HX_Request="true") for _ in range(args.reps)],
         )
+        items = list(Authorship.objects.filter(person=person).values_list("item_id", flat=True))
+        report(
+            "a paper's details (htmx, into its row)",
+            [
+                timed(anonymous, f"/papers/{items[i % len(items)]}/", HX_Request="true")
+                for i in range(args.reps)
+            ],
+        )
         if args.near_items is not None:
             near = (
                 Person.objects.annotate(distance=Abs(F("item_count") - args.near_items))
@@ -175,14 +183,6 @@ def measure(args: argparse.Namespace) -> None:
                 f"person page, near {args.near_items} items ({near.item_count}), reviewer",
                 [timed(reviewer, near_url) for _ in range(args.reps)],
             )
-        items = list(Authorship.objects.filter(person=person).values_list("item_id", flat=True))
-        report(
-            "a paper's details (htmx, into its row)",
-            [
-                timed(anonymous, f"/papers/{items[i % len(items)]}/", HX_Request="true")
-                for i in range(args.reps)
-            ],
-        )
 
         rng = random.Random(4)
         names = list(PersonName.objects.order_by("?").values_list("first", "last")[: args.searches])

@@ -33,6 +33,8 @@ def search(request: Request) -> HttpResponse:
 @login_not_required
 @require_safe
 @vary_on_headers("HX-Request")
+# the catalog alone: the tag's catalog version covers it
+@caching.conditional_public_page(lambda request, item_id: (item_id,))
 def item_detail(request: Request, item_id: str) -> HttpResponse:
     """A paper or volume: its abstract, authors (editors) and their affiliations.
 

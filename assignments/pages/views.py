@@ -130,6 +130,8 @@ def person_suggestion(request: Request, person_id: str) -> HttpResponse:
 @login_not_required
 @require_safe
 @vary_on_headers("HX-Request")
+# names and persons are the catalog's: the tag's catalog version covers them
+@caching.conditional_public_page(lambda request, person_id: (person_id,))
 def person_namesakes(request: Request, person_id: str) -> HttpResponse:
     """Others known by one of the person's names: the assign panel lists them when opened."""
     person = get_object_or_404(Person, pk=person_id)
