@@ -7,7 +7,8 @@ With --data, the data (archive or folder) is imported into a scratch database `b
 the app's server (as the other benchmarks do) and measured there. Requests go through Django's
 test Client in-process (no network), so the figures are the server's time: URL routing,
 middleware, queries and template rendering. Prints p50/p95 for
-- the person page with the most entries, for a visitor and for a logged-in reviewer,
+- the person page with the most entries, for a visitor and for a logged-in reviewer (and its
+  size), and its papers' details as loaded on demand,
 - search over all persons (full page and the htmx partial), for real names, typos, prefixes and
   the commonest short surnames ("li", "zhang"); those also with the kept results cleared first
   (each process keeps results until the catalog changes, and the surnames repeat).
@@ -74,6 +75,13 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200, help="requests per person-page case")
     parser.add_argument("--searches", type=int, default=300, help="search queries per case")
     parser.add_argument("--data", type=Path, help="import this data into a scratch database first")
+    parser.add_argument(
+        "--near-items",
+        type=int,
+        default=None,
+        help="also time the page whose item count is closest to this (pages of one size "
+        "compared across catalogues of different sizes: bench/scale.py)",
+    )
     args = parser.parse_args()
     if args.data is not None:
         env = imported_scratch_env("bench_pages", args.data)
@@ -85,6 +93,8 @@ def main() -> None:
             "--searches",
             str(args.searches),
         ]
+        if args.near_items is not None:
+            again += ["--near-items", str(args.near_items)]
         raise SystemExit(subprocess.run(again, env=env).returncode)
     measure(args)
 
@@ -95,6 +105,8 @@ def measure(args: argparse.Namespace) -> None:
     django.setup()
     from django.contrib.auth.models import Group, User
     from django.db import connection, transaction
+    from django.db.models import F
+    from django.db.models.functions import Abs
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -128,16 +140,49 @@ def measure(args: argparse.Namespace) -> None:
         with CaptureQueriesContext(connection) as queries:
             reviewer.get(url)
         print(f"person page queries (reviewer): {len(queries)}")
-        report("person page, largest, visitor", [timed(anonymous, url) for _ in range(args.reps)])
+        # What the browser gets on first load (issue 14: at most 150 KB); abstracts, coauthors
+        # and affiliations load on demand (the paper's #item partial, timed below).
+        for who, client in (("visitor", anonymous), ("reviewer", reviewer)):
+            size = len(client.get(url).content)
+            print(
+                f"person page size, largest, {who}: {size / 1024:.1f} KB "
+                f"({size / entries:.0f} bytes an entry)"
+            )
+        report(
+            "person page, largest, visitor",
+            [timed(anonymous, url) for _ in range(args.reps)],
+            target=100,
+        )
         report(
             "person page, largest, reviewer",
             [timed(reviewer, url) for _ in range(args.reps)],
-            target=150,
+            target=100,
         )
         report(
             "person page partial (htmx refresh), reviewer",
             [timed(reviewer, url, HX_Request="true") for _ in range(args.reps)],
         )
+        items = list(Authorship.objects.filter(person=person).values_list("item_id", flat=True))
+        report(
+            "a paper's details (htmx, into its row)",
+            [
+                timed(anonymous, f"/papers/{items[i % len(items)]}/", HX_Request="true")
+                for i in range(args.reps)
+            ],
+        )
+        if args.near_items is not None:
+            near = (
+                Person.objects.annotate(distance=Abs(F("item_count") - args.near_items))
+                .order_by("distance", "pk")
+                .first()
+            )
+            near_url = f"/people/{near.pk}/"
+            for _ in range(5):
+                timed(reviewer, near_url)
+            report(
+                f"person page, near {args.near_items} items ({near.item_count}), reviewer",
+                [timed(reviewer, near_url) for _ in range(args.reps)],
+            )
 
         rng = random.Random(4)
         names = list(PersonName.objects.order_by("?").values_list("first", "last")[: args.searches])

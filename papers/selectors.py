@@ -1,7 +1,6 @@
 """Reads behind the person pages and search; each a fixed number of queries whatever the size."""
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     TextField,
     Value,
@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from papers.models import Authorship, Person, PersonName
+from papers.models import Authorship, Paper, Person, PersonName, Volume
 from papers.names import normalize_name
 from papers.orcid import orcid_normalize
 
@@ -43,33 +43,28 @@ def people_prefix(preview_name: str | None = None) -> str:
     return f"/previews/{preview_name}/people/" if preview_name else "/people/"
 
 
-@dataclass
-class Coauthor:
-    name: str
-    person_id: str
+def items_prefix(preview_name: str | None = None) -> str:
+    """Where paper and volume pages live: /papers/, or /previews/<name>/papers/ in a preview."""
+    return f"/previews/{preview_name}/papers/" if preview_name else "/papers/"
 
 
 @dataclass(slots=True)
 class Entry:
-    """One author/editor entry of the page's person, with what the page shows about it.
+    """One author/editor entry of the page's person, with what its row on the page shows.
 
-    Built from `values()` rows, not model instances: a page can hold a thousand of them.
+    Built from `values()` rows, not model instances: a page can hold a thousand of them. What
+    a row does not show (abstract, coauthors, affiliations) is the item's page
+    (`item_detail`), loaded on demand: it would be most of a large page's weight.
     """
 
     pk: int
     item_id: str
     role: str
-    position: int
     first: str
     last: str
-    affiliation: str
-    explicit_orcid: str
     title: str  # the paper's, or the volume's for a volume editor
-    abstract: str
     year: int | None
     venue_ids: list[str]
-    booktitle: str
-    coauthors: list[Coauthor] = field(default_factory=list)
     pending_move: Any = None  # a move in flight, set by the page that shows it
     group: int | None = None  # index of the suggested group it falls in, 1-based
 
@@ -81,28 +76,21 @@ class Entry:
     def venue(self) -> str:
         return ", ".join(self.venue_ids)
 
-    @property
-    def url(self) -> str:
-        return f"https://aclanthology.org/{self.item_id}/"
-
     def row(self, *, person_name: str, selectable: bool, checked: bool) -> dict:
         """What the page's list shows, flattened: dict lookups are the cheap ones in templates,
-        which matters on a page with a thousand rows."""
+        and numbers go as text (a number in a template is localized, a tenth of the time a
+        thousand-row page takes to render)."""
         move = self.pending_move
         printed = self.printed_name
+        year = str(self.year or "")
         return {
-            "pk": self.pk,
+            "pk": str(self.pk),
             "title": self.title,
-            "url": self.url,
-            "year": self.year or "",
-            "venue": self.venue,
+            "facts": f"{year} · {self.venue}" if year and self.venue else year or self.venue,
             "item_id": self.item_id,
             "is_editor": self.role == Authorship.Role.EDITOR,
-            "group": self.group,
-            "coauthors": self.coauthors,
-            "affiliation": self.affiliation,
+            "group": str(self.group) if self.group else "",
             "printed": "" if printed == person_name else printed,
-            "abstract": self.abstract,
             "pending": {
                 "target": move.target_id,
                 "changeset": move.changeset_id,
@@ -117,7 +105,7 @@ class Entry:
 
 
 def person_entries(person: Person) -> list[Entry]:
-    """Every entry of the person, newest first, with coauthors (co-editors for editors)."""
+    """Every entry of the person, newest first: one query, whatever the number of papers."""
     values = (
         Authorship.objects.filter(person=person)
         .order_by(
@@ -129,17 +117,12 @@ def person_entries(person: Person) -> list[Entry]:
             "id",
             "item_id",
             "role",
-            "position",
             "first",
             "last",
-            "affiliation",
-            "explicit_orcid",
             "paper_id",
             "paper__title",
-            "paper__abstract",
             "paper__year",
             "paper__venue_ids",
-            "paper__booktitle",
             "volume__title",
             "volume__year",
             "volume__venue_ids",
@@ -150,17 +133,12 @@ def person_entries(person: Person) -> list[Entry]:
         pk,
         item_id,
         role,
-        position,
         first,
         last,
-        affiliation,
-        orcid,
         paper_id,
         title,
-        abstract,
         year,
         venues,
-        booktitle,
         volume_title,
         volume_year,
         volume_venues,
@@ -171,33 +149,79 @@ def person_entries(person: Person) -> list[Entry]:
                 pk=pk,
                 item_id=item_id,
                 role=role,
-                position=position,
                 first=first,
                 last=last,
-                affiliation=affiliation,
-                explicit_orcid=orcid,
                 title=title if on_paper else volume_title,
-                abstract=abstract if on_paper else "",
                 year=(year or volume_year) if on_paper else volume_year,
                 venue_ids=(venues if on_paper else volume_venues) or [],
-                booktitle=booktitle if on_paper else volume_title,
             )
         )
-    if not entries:
-        return entries
-    others: dict[tuple[str, str], list[Coauthor]] = defaultdict(list)
-    own = {e.pk for e in entries}
-    rows = (
-        Authorship.objects.filter(item_id__in={e.item_id for e in entries})
-        .order_by("item_id", "role", "position")
-        .values_list("pk", "item_id", "role", "first", "last", "person_id")
-    )
-    for pk, item_id, role, first, last, person_id in rows:
-        if pk not in own:
-            others[(item_id, role)].append(Coauthor(f"{first} {last}".strip(), person_id))
-    for entry in entries:
-        entry.coauthors = others.get((entry.item_id, entry.role), [])
     return entries
+
+
+@dataclass(slots=True)
+class ItemEntry:
+    """An author or editor of an item, as printed, and the person it resolves to."""
+
+    person_id: str
+    name: str
+    affiliation: str
+
+
+@dataclass
+class Item:
+    """A paper, or a volume (what its editors' entries are written on), with everything the
+    person pages leave to be loaded on demand: abstract, authors or editors, affiliations."""
+
+    id: str
+    title: str
+    year: int | None
+    venue_ids: list[str]
+    booktitle: str  # the volume's title for a paper ("" for a volume)
+    abstract: str
+    pdf_url: str
+    is_volume: bool
+    entries: list[ItemEntry] = field(default_factory=list)
+
+    @property
+    def venue(self) -> str:
+        return ", ".join(self.venue_ids)
+
+    @property
+    def url(self) -> str:
+        """The item on the Anthology's site (volumes under /volumes/)."""
+        return f"https://aclanthology.org/{'volumes/' if self.is_volume else ''}{self.id}/"
+
+
+def item_detail(item_id: str) -> Item | None:
+    """A paper or volume by its Anthology id, with its authors (editors for a volume) in
+    order: two or three queries, whatever the number of authors."""
+    paper = (
+        Paper.objects.filter(pk=item_id)
+        .values_list("title", "year", "venue_ids", "booktitle", "abstract", "pdf_url")
+        .first()
+    )
+    if paper is not None:
+        title, year, venues, booktitle, abstract, pdf_url = paper
+        item = Item(item_id, title, year, venues or [], booktitle, abstract, pdf_url, False)
+        role = Authorship.Role.AUTHOR
+    else:
+        volume = Volume.objects.filter(pk=item_id).values_list("title", "year", "venue_ids")
+        found = volume.first()
+        if found is None:
+            return None
+        title, year, venues = found
+        item = Item(item_id, title, year, venues or [], "", "", "", True)
+        role = Authorship.Role.EDITOR
+    item.entries = [
+        ItemEntry(person_id, f"{first} {last}".strip(), affiliation)
+        for person_id, first, last, affiliation in Authorship.objects.filter(
+            item_id=item_id, role=role
+        )
+        .order_by("position")
+        .values_list("person_id", "first", "last", "affiliation")
+    ]
+    return item
 
 
 def _word_boost(query: str) -> Case:
@@ -383,19 +407,30 @@ def _whole_word_scores(word: str, limit: int) -> dict[str, float]:
     return {row["person_id"]: row["best"] for row in best}
 
 
-def person_namesakes(
-    person: Person, names: Iterable[tuple[str, str]], *, limit: int = 10
-) -> list[Person]:
-    """Other persons known by one of these names (the person's own): likely split targets."""
+def _namesake_ids(person: Person, names: Iterable[tuple[str, str]]) -> QuerySet:
     normalized = {normalize_name(first, last) for first, last in names} or {
         normalize_name(person.first_name, person.last_name)
     }
-    ids = (
+    return (
         PersonName.objects.filter(normalized__in=normalized)
         .exclude(person=person)
         .values_list("person_id", flat=True)
         .distinct()
     )
+
+
+def person_namesakes(
+    person: Person, names: Iterable[tuple[str, str]], *, limit: int = 10
+) -> list[Person]:
+    """Other persons known by one of these names (the person's own): likely split targets."""
     return list(
-        Person.objects.filter(pk__in=ids).order_by("-is_verified", "-item_count", "pk")[:limit]
+        Person.objects.filter(pk__in=_namesake_ids(person, names)).order_by(
+            "-is_verified", "-item_count", "pk"
+        )[:limit]
     )
+
+
+def person_namesake_count(person: Person, names: Iterable[tuple[str, str]]) -> int:
+    """How many `person_namesakes` there are (one query): the person page says how many and
+    lists them on demand."""
+    return _namesake_ids(person, names).count()

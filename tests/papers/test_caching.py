@@ -71,8 +71,8 @@ def test_a_revalidation_costs_a_few_queries_whatever_the_page(
         make_paper(title=f"More {i}", authors=(person,))
     url = f"/people/{person.pk}/"
     etag = client.get(url)["ETag"]
-    # the catalog version, the page's moves, its suggestion
-    with django_assert_max_num_queries(3):
+    # the catalog version, the page's moves, its decisions, its suggestion
+    with django_assert_max_num_queries(4):
         assert revalidate(client, url, etag).status_code == 304
 
 
@@ -162,3 +162,16 @@ def test_logged_in_users_get_no_tag_and_never_a_304(client, page):
     assert "ETag" not in response
     assert response["Cache-Control"] == "private, no-cache"
     assert "Cookie" in response["Vary"]
+
+
+def test_marking_the_page_one_person_changes_its_tag(client, page):
+    from assignments.models import PageDecision
+    from tests.factories import make_changeset
+
+    person, _, (entry, _) = page
+    url = f"/people/{person.pk}/"
+    before = client.get(url)["ETag"]
+    PageDecision.objects.create(
+        changeset=make_changeset(), person_id=person.pk, authorship_ids=[entry.pk]
+    )
+    assert client.get(url)["ETag"] != before

@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """A counter of catalog changes (papers.services.catalog_changed), read by the pages'
     conditional GET (papers.selectors.catalog_version)."""
 
-    dependencies = [("papers", "0007_importrun_source_name")]
+    dependencies = [("papers", "0008_removed_person")]
 
     operations = [
         migrations.RunSQL(

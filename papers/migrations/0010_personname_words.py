@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('papers', '0008_catalog_version'),
+        ('papers', '0009_catalog_version'),
     ]
 
     operations = [
