@@ -247,7 +247,8 @@ def test_person_page_query_count_does_not_grow_with_papers(client, django_assert
     visitor = Client()
     # The page for a reviewer and for a visitor, and the list's htmx refresh after a move, with
     # a ceiling each (the small page is split on demand here: five of them are the split's; a
-    # visitor's four more read the page's version for its tag, papers.caching).
+    # visitor's page also reads its conditional-GET tag: the catalog version, the page's moves,
+    # decisions and suggestion).
     for who, headers, ceiling in ((client, {}, 19), (visitor, {}, 16), (client, HTMX, 12)):
         with CaptureQueriesContext(connection) as small_queries:
             who.get(f"/people/{small.pk}/", headers=headers)
