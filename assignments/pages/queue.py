@@ -8,6 +8,7 @@ decision leave it for good; pages in a draft or submitted change set are "in pro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -17,7 +18,6 @@ from django.db.models import (
     Q,
     QuerySet,
     StringAgg,
-    Subquery,
     TextField,
     Value,
 )
@@ -87,24 +87,23 @@ def _open_decisions() -> QuerySet[PageDecision]:
     )
 
 
-def _current_fingerprint() -> Subquery:
-    """The page's entries now, as `split.entries_fingerprint` writes them."""
-    entries = (
-        Authorship.objects.filter(person_id=OuterRef("person_id"))
+def _current_fingerprints(person_ids: list[str]) -> dict[str, str]:
+    """The pages' entries now, as `split.entries_fingerprint` writes them: one query."""
+    rows = (
+        Authorship.objects.filter(person_id__in=person_ids)
         .order_by()
         .values("person_id")
         .annotate(
             fingerprint=MD5(StringAgg(Cast("id", TextField()), delimiter=Value(","), order_by="id"))
         )
-        .values("fingerprint")
+        .values_list("person_id", "fingerprint")
     )
-    return Subquery(entries[:1])
+    return dict(rows)
 
 
 def queue(filters: QueueFilters = QueueFilters()) -> QuerySet[Suggestion]:
     """The queue's pages, best first, each with `in_progress` (a draft or submitted change set
-    moves papers away from it or marks it) and `current_fingerprint` (compared with the
-    stored one, it says whether the figures are out of date). One query."""
+    moves papers away from it or marks it). One query; the rows shown also need `queue_rows`."""
     in_progress = Exists(
         Move.objects.filter(
             from_person_id=OuterRef("person_id"),
@@ -116,7 +115,9 @@ def queue(filters: QueueFilters = QueueFilters()) -> QuerySet[Suggestion]:
         Suggestion.objects.filter(expected_moves__gt=0)
         .exclude(person_id__in=decisions.one_person_decisions().values("person_id"))
         .select_related("person")
-        .annotate(in_progress=in_progress, current_fingerprint=_current_fingerprint())
+        # the split itself is the person page's business, not the queue's
+        .defer("clusters", "separations")
+        .annotate(in_progress=in_progress)
     )
     if filters.name:
         wanted = normalize_name("", filters.name)
@@ -142,6 +143,17 @@ def queue(filters: QueueFilters = QueueFilters()) -> QuerySet[Suggestion]:
             )
         )
     return qs.order_by("-expected_moves", "-mixed_score", "person_id")
+
+
+def queue_rows(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
+    """The rows a queue page shows, each with `out_of_date`: its entries changed since the split
+    was computed, so its figures are old. Computed for the shown rows alone: as a column of the
+    queue's query it cost a pass over the entries of every page before the one shown."""
+    rows = list(suggestions)
+    current = _current_fingerprints([row.person_id for row in rows])
+    for row in rows:
+        row.out_of_date = current.get(row.person_id) != row.fingerprint  # type: ignore[attr-defined]
+    return rows
 
 
 def queue_next(filters: QueueFilters, *, after: str = "") -> str | None:

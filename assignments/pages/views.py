@@ -26,7 +26,7 @@ NAMESAKES_LISTED = 50
 @login_not_required
 @require_safe
 def home(request: Request) -> HttpResponse:
-    return render(request, "assignments/home.html", {"mixed": queue.queue()[:8]})
+    return render(request, "assignments/home.html", {"mixed": queue.queue_rows(queue.queue()[:8])})
 
 
 @login_not_required
@@ -36,6 +36,7 @@ def mixed(request: Request) -> HttpResponse:
     """Pages most likely mixing several people, the work worth doing first, with filters."""
     filters = queue.QueueFilters.from_query(request.GET)
     page = Paginator(queue.queue(filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = queue.queue_rows(page.object_list)
     encoded = filters.encode()
     context = {
         "page": page,
