@@ -30,6 +30,12 @@ from papers.orcid import orcid_clean
 PERSON_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+def _check_author(changeset: ChangeSet, user: User, action: str) -> None:
+    """Discarding, submitting and withdrawing are the author's alone (a maintainer rejects)."""
+    if changeset.created_by_id != user.pk:
+        raise ValidationError(f"Only the reviewer who wrote a change set can {action} it.")
+
+
 def _locked_draft(changeset: ChangeSet) -> ChangeSet:
     """Re-read the change set under a row lock; only drafts can be edited."""
     locked = ChangeSet.objects.select_for_update().filter(pk=changeset.pk).first()
@@ -450,8 +456,9 @@ def changeset_withdraw(*, changeset: ChangeSet, user: User) -> ChangeSet:
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         locked = ChangeSet.objects.select_for_update().filter(pk=changeset.pk).first()
-        if locked is None or locked.created_by_id != user.pk:
-            raise ValidationError("Only the reviewer who wrote a change set can withdraw it.")
+        if locked is None:
+            raise ValidationError("That change set is no longer there.")
+        _check_author(locked, user, "withdraw")
         if locked.status != ChangeSet.Status.SUBMITTED:
             raise ValidationError(
                 f"Change set {locked.pk} is {locked.get_status_display().lower()}: only "
@@ -488,8 +495,7 @@ def changeset_discard(*, changeset: ChangeSet, user: User) -> None:
     """Throw a draft away, with its moves, new persons and marks."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        if changeset.created_by_id != user.pk:
-            raise ValidationError("Only the reviewer who wrote a draft can discard it.")
+        _check_author(changeset, user, "discard")
         changeset.delete()
 
 
@@ -506,8 +512,7 @@ def changeset_submit(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Send a draft to the maintainers; refuses an empty draft or moves made stale by an apply."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        if changeset.created_by_id != user.pk:
-            raise ValidationError("Only the reviewer who wrote a change set can submit it.")
+        _check_author(changeset, user, "submit")
         moves = list(changeset.moves.order_by("item_id", "role", "position"))
         if not moves and not changeset.page_decisions.exists():
             raise ValidationError("The change set is empty: assign some papers first.")
