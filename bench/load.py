@@ -8,8 +8,10 @@ With --data, the data is imported into a scratch database `bench_load` on the ap
 `refresh_suggestions` computes every page's suggestion first (about 15 minutes here); without
 it the database must hold data with suggestions already (a previous --data run, for instance).
 
-Then gunicorn starts with the repository's gunicorn.conf.py and the production settings
-(ENVIRONMENT=production, collected static files) on 127.0.0.1, and locust (headless, bounded
+Then the background tasks a previous run left are done (untimed), gunicorn starts with the
+repository's gunicorn.conf.py and the production settings (ENVIRONMENT=production, collected
+static files) on 127.0.0.1 beside the recipe's background worker (`manage.py db_worker`, which
+splits the pages that approvals change), and locust (headless, bounded
 by --run-time) runs two phases against it from this machine:
 1. the mix: 30 anonymous readers, 15 reviewers adding moves, 5 maintainers approving them, 2-3 s
    think time, for --run-time seconds (default 120);
@@ -42,6 +44,7 @@ from pathlib import Path
 from common import ROOT, imported_scratch_env
 
 HOST = "127.0.0.1"  # never anything else
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
 PASSWORD = "bench-load-" + "x" * 12
 SHORT_SURNAMES = ["li", "zhang", "wang", "liu", "chen", "yang", "kim", "smith"]
 
@@ -304,6 +307,13 @@ def run(args: argparse.Namespace) -> None:
         os.environ["STATIC_ROOT"] = env["STATIC_ROOT"]
         plan_file = tmp_path / "plan.json"
         plan(plan_file, run_id, reviewers=15, clients=args.clients)
+        # Work a previous run left (the pages its approvals changed, to split again) is done
+        # first, untimed: each run starts from suggestions that are up to date.
+        started = time.monotonic()
+        subprocess.run(
+            [*MANAGE, "db_worker", "--batch", "--no-startup-delay", "-v0"], env=env, check=True
+        )
+        print(f"outstanding background tasks done in {time.monotonic() - started:.1f} s")
         log = (tmp_path / "gunicorn.log").open("w")
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "anthology_review.wsgi"],
@@ -311,6 +321,16 @@ def run(args: argparse.Namespace) -> None:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
+            start_new_session=True,
+        )
+        # The recipe's background worker, as in production: approvals enqueue the changed
+        # pages' new splits; without it every view of such a page splits it again.
+        worker_log = (tmp_path / "worker.log").open("w")
+        worker = subprocess.Popen(
+            [*MANAGE, "db_worker", "--no-startup-delay"],
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -337,19 +357,22 @@ def run(args: argparse.Namespace) -> None:
                 args.saturation_time,
             )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            for process in (server, worker):
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
             log.close()
-            problems = [
-                line
-                for line in (tmp_path / "gunicorn.log").read_text().splitlines()
-                if "Traceback" in line or "ERROR" in line or "WORKER TIMEOUT" in line
-            ]
-            if problems:
-                print(f"gunicorn log: {len(problems)} problem lines, e.g. {problems[0]}")
+            worker_log.close()
+            for name in ("gunicorn.log", "worker.log"):
+                problems = [
+                    line
+                    for line in (tmp_path / name).read_text().splitlines()
+                    if "Traceback" in line or "ERROR" in line or "WORKER TIMEOUT" in line
+                ]
+                if problems:
+                    print(f"{name}: {len(problems)} problem lines, e.g. {problems[0]}")
 
 
 if __name__ == "__main__":
