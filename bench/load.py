@@ -323,11 +323,12 @@ def run(args: argparse.Namespace) -> None:
             stderr=log,
             start_new_session=True,
         )
-        # The recipe's background worker, as in production: approvals enqueue the changed
-        # pages' new splits; without it every view of such a page splits it again.
+        # The recipe's background worker, as in production (below the web server's priority,
+        # as deploy/ runs it): approvals enqueue the changed pages' new splits; without it
+        # every view of such a page splits it again.
         worker_log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen(
-            [*MANAGE, "db_worker", "--no-startup-delay"],
+            ["nice", "-n", "10", *MANAGE, "db_worker", "--no-startup-delay"],
             env=env,
             stdout=worker_log,
             stderr=subprocess.STDOUT,
