@@ -49,6 +49,10 @@ def blocks_split(blocks: list[PageBlock], model: clustering.ClusteringModel) -> 
     return [block_split(block, model) for block in blocks]
 
 
+def signatures_in(blocks: list[PageBlock]) -> int:
+    return sum(len(b.signatures) for b in blocks)
+
+
 def tasks_of(blocks: list[PageBlock]) -> list[list[PageBlock]]:
     """Group pages into tasks of comparable weight, largest pages first so that one long page
     does not finish last on its own."""
