@@ -262,6 +262,7 @@ class Run:
     # On a shared machine they vary less than wall times do.
     cpu_s: float = 0.0
     watched_cpu_s: float = 0.0
+    over_memory: bool = False  # stopped: the command and its processes passed --max-rss
     load_before: list = field(default_factory=list)
     load_after: list = field(default_factory=list)
     stdout: str = ""
@@ -294,8 +295,19 @@ def _cpu_s(procs: list[psutil.Process]) -> float:
     return total
 
 
+MAX_RSS_MIB = 12 * 1024  # set from --max-rss: the machine is shared, never run it out of memory
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(psutil.Error):
+        for kid in psutil.Process(proc.pid).children(recursive=True):
+            kid.kill()
+    proc.kill()
+
+
 def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run:
-    """Run a command, sampling memory every 0.2 s; stdout kept, stderr shown."""
+    """Run a command, sampling memory every 0.2 s (and stopping it, with its processes, past
+    MAX_RSS_MIB); stdout kept, stderr shown."""
     result = Run(load_before=[round(x, 2) for x in os.getloadavg()])
     watched = []
     for pid in watch:
@@ -318,8 +330,13 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
                 kids = me.children(recursive=True)
             except psutil.Error:
                 kids = []
-            result.children_peak_mib = max(result.children_peak_mib, _tree_rss_mib(kids))
+            now = _tree_rss_mib(kids)
+            result.children_peak_mib = max(result.children_peak_mib, now)
             result.watched_peak_mib = max(result.watched_peak_mib, _tree_rss_mib(watched))
+            if now + _tree_rss_mib([me]) > MAX_RSS_MIB:
+                result.over_memory = True
+                _kill_tree(proc)
+                return
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -327,7 +344,7 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
     try:
         result.stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_tree(proc)
         result.stdout, _ = proc.communicate()
         result.rc = -9
     else:
@@ -341,7 +358,8 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
     result.load_after = [round(x, 2) for x in os.getloadavg()]
     sys.stdout.write(result.stdout)
     if result.rc:
-        print(f"!! {' '.join(cmd[:3])}… exited {result.rc} after {result.wall:.0f} s")
+        why = f" (over {MAX_RSS_MIB} MiB: stopped)" if result.over_memory else ""
+        print(f"!! {' '.join(cmd[:3])}… exited {result.rc} after {result.wall:.0f} s{why}")
     return result
 
 
@@ -481,6 +499,8 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     try:
         imp = run([PYTHON, MANAGE, "import_anthology", str(data)], env, timeout)
         out["import"] = asdict(imp)
+        if imp.rc:
+            return out  # nothing to measure without the data
         out["catalog"] = catalog_stats(env)
         print(json.dumps(out["catalog"]), flush=True)
         if "verify" not in args.skip:
@@ -650,6 +670,18 @@ def table(results: dict) -> str:
         growth("search p95 ms", _page("search partial, all cases", 0)),
         growth("  its Python CPU p95 ms", _page("search partial, all cases", 1)),
         [
+            "stages stopped (time or memory bound)",
+            *[
+                ", ".join(
+                    k
+                    for k in ("import", "verify", "refresh_local", "refresh_dask", "pages")
+                    if (r.get(k) or {}).get("rc")
+                )
+                or "none"
+                for r in (results[s] for s in scales)
+            ],
+        ],
+        [
             "load average (1 min) before → after refresh",
             *[
                 "{} → {}".format(
@@ -688,6 +720,12 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true", help="keep the synthetic folders")
     parser.add_argument("--table", action="store_true", help="print the table and stop")
     parser.add_argument(
+        "--max-rss",
+        type=float,
+        default=12.0,
+        help="GiB: a command whose processes together pass this is stopped (default 12)",
+    )
+    parser.add_argument(
         "--refresh-repeats", type=int, default=1, help="refresh runs of each kind, alternated"
     )
     parser.add_argument(
@@ -698,6 +736,8 @@ def main() -> None:
         help="stages left out (to bound the time at large scales)",
     )
     args = parser.parse_args()
+    global MAX_RSS_MIB
+    MAX_RSS_MIB = int(args.max_rss * 1024)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     path = args.results or args.work_dir / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
