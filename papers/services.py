@@ -2,7 +2,8 @@
 
 The catalog tables are written here and by the import (`papers.importing`) only. What must
 follow a write follows from it here: moving entries adds their printed names to the new person
-and refreshes both persons' statistics; the caller never has to remember.
+and refreshes both persons' statistics, and every write moves the catalog's version on (pages
+cached by browsers are then revalidated); the caller never has to remember.
 """
 
 from __future__ import annotations
@@ -17,6 +18,29 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
+
+# -- version --------------------------------------------------------------------------------------
+
+
+def catalog_changed() -> None:
+    """Count a change of the catalog, once the current transaction commits.
+
+    Pages anyone may read are cached by browsers under a tag that includes this count
+    (`selectors.catalog_version`, `papers.caching`). Why a sequence, moved on after the commit:
+    a sequence takes no lock, so writers never wait on one another for it (a counter row would
+    serialise every apply and import on one row, and deadlock with their own row locks); and
+    since the number moves only after the data has committed, a page tagged with the new number
+    was read from the new data. A page read just before the number moved is tagged with the old
+    one, and is sent again on the next visit: too fresh, never stale. (A process killed in the
+    instant between its commit and this call would leave the old number until the next change.)
+    """
+    transaction.on_commit(_catalog_version_next, robust=True)
+
+
+def _catalog_version_next() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('papers_catalog_version')")
+
 
 # -- one lock order for every writer -------------------------------------------------------------
 
@@ -194,6 +218,7 @@ def persons_create(*, persons: Sequence[NewPersonSpec]) -> None:
         {p.id: [(p.first_name, p.last_name)] for p in persons},
         canonical={p.id: (p.first_name, p.last_name) for p in persons},
     )
+    catalog_changed()
 
 
 def entries_reassign(*, targets: Mapping[int, str]) -> None:
@@ -221,6 +246,7 @@ def entries_reassign(*, targets: Mapping[int, str]) -> None:
         Authorship.objects.filter(pk__in=ids).update(person_id=target)
     _names_add(names)
     persons_refresh_stats(person_ids=affected)
+    catalog_changed()
 
 
 def _names_add(
@@ -258,6 +284,7 @@ def persons_remove_unused(*, ids: Iterable[str], keep: Iterable[str] = ()) -> No
         .exclude(authorships__isnull=False)
         .delete()
     )
+    catalog_changed()
 
 
 def entries_set_explicit_id(*, explicit_ids: Mapping[int, str]) -> None:
@@ -267,6 +294,7 @@ def entries_set_explicit_id(*, explicit_ids: Mapping[int, str]) -> None:
         [Authorship(pk=pk, explicit_id=value) for pk, value in explicit_ids.items()],
         ["explicit_id"],
     )
+    catalog_changed()
 
 
 def persons_refresh_stats(*, person_ids: Iterable[str] | None = None) -> None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from assignments.export import services, tasks
@@ -77,7 +77,7 @@ def _summary(result: services.ExportResult) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def review_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import distributed
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from assignments import clustering
 from assignments.models import Suggestion
 from assignments.suggestions import blocks, runners
-from assignments.suggestions.split import suggestion_cluster
+from assignments.suggestions.split import entries_fingerprint, suggestion_cluster
 from assignments.suggestions.work import PageBlock
 
 BATCH_PAGES = 2000  # pages read from the database, and written back, at a time
@@ -118,6 +119,7 @@ def suggestions_store(*, results: dict[str, dict], sizes: dict[str, int]) -> Non
             ],
             separations=r["separations"],
             item_count=sizes[person_id],
+            fingerprint=entries_fingerprint(s for c in r["clusters"] for s in c["signatures"]),
         )
         for person_id, r in results.items()
     ]
@@ -133,6 +135,7 @@ def suggestions_store(*, results: dict[str, dict], sizes: dict[str, int]) -> Non
                 "clusters",
                 "separations",
                 "item_count",
+                "fingerprint",
                 "computed_at",
             ],
         )
@@ -149,3 +152,14 @@ def suggestions_prune(*, person_ids: Iterable[str] | None = None) -> int:
         stale = stale.filter(person_id__in=list(person_ids))
     deleted, _ = stale.delete()
     return deleted
+
+
+def suggestions_refresh_pages(
+    *, person_ids: Iterable[str], model: clustering.ClusteringModel | None = None
+) -> RefreshResult:
+    """Split these pages again and store the result (what follows an apply, a revert or an
+    import): pages left with fewer than 2 items, or gone, lose their suggestion."""
+    return suggestions_refresh(
+        model=model or clustering.load_model(settings.CLUSTERING_MODEL_PATH),
+        person_ids=person_ids,
+    )

@@ -172,21 +172,29 @@ def effect_lines(effect: dict) -> list[str]:
         for p in effect.get("persons_renamed", [])
     ]
     lines += [
-        f"entry {e['item_id']} {e['role']} {e['position']} ({e['name']}): "
+        f"entry {e['item_id']} {e['role']} #{e['position'] + 1} ({e['name']}): "
         f"{e['before']} -> {e['after']}"
         for e in effect.get("entries_changed", [])
     ]
     lines += [f"conflict: {line}" for line in effect.get("conflicts", [])]
     lines += [f"orphaned: {line}" for line in effect.get("orphaned", [])]
     counts = effect.get("counts", {})
+    added = counts.get("persons_added", 0)
+    entries = counts.get("entries_changed", 0)
+    gaining = counts.get("pages_gaining", 0)
+    unverified = counts.get("new_unverified", 0)
     lines.append(
-        f"{counts.get('persons_added', 0)} persons added, {counts.get('persons_removed', 0)} "
+        f"{_count(added, 'person', 'persons')} added, {counts.get('persons_removed', 0)} "
         f"removed, {counts.get('persons_renamed', 0)} renamed; "
-        f"{counts.get('entries_changed', 0)} entries change person; "
-        f"{counts.get('new_unverified', 0)} new unverified pages; "
-        f"{counts.get('pages_gaining', 0)} pages gain papers from a namesake"
+        f"{_count(entries, 'entry changes', 'entries change')} person; "
+        f"{_count(unverified, 'new unverified page', 'new unverified pages')}; "
+        f"{_count(gaining, 'page gains', 'pages gain')} papers from a namesake"
     )
     return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def preview_discard(*, preview: Preview) -> None:

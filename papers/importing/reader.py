@@ -31,16 +31,14 @@ from papers.importing.rows import (
     Snapshot,
     VolumeRow,
 )
+from papers.importing.texts import markup_text as _text
+from papers.importing.texts import markup_texts
 from papers.names import normalize_name
 
 ProgressCallback = Callable[[str, int, int], None]
 
 # From this much XML on, titles and abstracts are rendered in a second process.
 PARALLEL_TEXTS_MIN_BYTES = 20 * 1024**2
-
-
-def _text(markup) -> str:
-    return markup.as_text() if markup is not None else ""
 
 
 def _file_url(ref, template: str) -> str:
@@ -140,28 +138,6 @@ def _describe_resolution(data_dir: Path, exc: BaseException) -> str:
     message = exc.args[-1] if exc.args else str(exc)
     suffix = f" (in {where})" if where else ""
     return f"{path}: {message}{suffix}"
-
-
-def markup_texts(data_dir: str) -> dict[str, tuple[str, str]]:
-    """Every volume's and paper's (title, abstract) as text, as the library renders them.
-
-    Runs in a separate process beside the main load; errors are the main process's to report,
-    so a collection that fails to load here is simply left out (the main process then renders
-    its texts itself).
-    """
-    texts: dict[str, tuple[str, str]] = {}
-    anthology = library.open_anthology(data_dir)
-    with library.quiet():
-        for collection in anthology.collections.values():
-            try:
-                collection.load()
-            except Exception:
-                continue
-            for volume in collection.volumes():
-                texts[volume.full_id] = (_text(volume.title), "")
-                for paper in volume.papers():
-                    texts[paper.full_id] = (_text(paper.title), _text(paper.abstract))
-    return texts
 
 
 def read_snapshot(

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from papers import services as catalog
-from papers.importing import decisions, previews, uploads, writer
+from papers.importing import changes, decisions, previews, uploads, writer
 from papers.importing.archives import data_checksum, open_data_dir
 from papers.importing.errors import AnthologyDataError
 from papers.importing.reader import ProgressCallback, read_snapshot
@@ -247,8 +247,13 @@ def _write_snapshot(
         if writer.catalog_is_empty(cursor):
             counts, conflicts = writer.load_empty(cursor, snap), []
         else:
+            before = changes.catalog_before(cursor, snap)
             counts, conflicts, orphaned = writer.merge(cursor, snap, decisions.current())
             catalog.persons_refresh_stats()
+            changed = changes.catalog_after(cursor, before, run)
+            # The apps above redo what they derived from these pages once the data is committed.
+            transaction.on_commit(lambda: decisions.catalog_changed(changed))
+        catalog.catalog_changed()
         counts["conflicts"] = len(conflicts)
         result = ImportResult(run=run, counts=counts, conflicts=conflicts, orphaned=orphaned)
         success(result)

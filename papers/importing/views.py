@@ -107,8 +107,12 @@ def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
 def preview_decide(request: AuthenticatedRequest, name: str) -> HttpResponse:
-    preview = get_object_or_404(Preview, name=name)
+    preview = get_object_or_404(Preview.objects.select_related("import_run"), name=name)
     action = request.POST.get("action")
+    if action in ("promote", "discard") and request.POST.get("confirmed") != "yes":
+        # Neither can be undone from here: the server asks first, scripts or not.
+        context = {"preview": preview, "action": action}
+        return render(request, "papers/preview_confirm.html", context)
     try:
         if action == "promote":
             run = tasks.preview_promote_enqueue(preview=preview, user=request.user)
