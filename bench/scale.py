@@ -30,6 +30,7 @@ workers), and the load average around each stage. Results accumulate in RESULTS 
 import argparse
 import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -296,6 +298,21 @@ def _cpu_s(procs: list[psutil.Process]) -> float:
 
 
 MAX_RSS_MIB = 12 * 1024  # set from --max-rss: the machine is shared, never run it out of memory
+LOCK = Path("/tmp/bench.lock")  # set from --lock
+
+
+@contextlib.contextmanager
+def bench_lock() -> Iterator[float]:
+    """The machine's benchmark lock (as `flock LOCK command` takes it), held for one timed
+    command only: other benchmarks on the shared machine wait for it, and never for longer
+    than one stage. Yields the seconds spent waiting."""
+    start = time.perf_counter()
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield time.perf_counter() - start
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -306,6 +323,14 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 
 def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run:
+    """Run a command under the benchmark lock (see bench_lock)."""
+    with bench_lock() as waited:
+        if waited > 1:
+            print(f"(waited {waited:.0f} s for {LOCK})", flush=True)
+        return _run(cmd, env, timeout, watch)
+
+
+def _run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run:
     """Run a command, sampling memory every 0.2 s (and stopping it, with its processes, past
     MAX_RSS_MIB); stdout kept, stderr shown."""
     result = Run(load_before=[round(x, 2) for x in os.getloadavg()])
@@ -726,6 +751,12 @@ def main() -> None:
         help="GiB: a command whose processes together pass this is stopped (default 12)",
     )
     parser.add_argument(
+        "--lock",
+        type=Path,
+        default=Path("/tmp/bench.lock"),
+        help="the shared benchmark lock, taken for each timed command (default %(default)s)",
+    )
+    parser.add_argument(
         "--refresh-repeats", type=int, default=1, help="refresh runs of each kind, alternated"
     )
     parser.add_argument(
@@ -736,8 +767,9 @@ def main() -> None:
         help="stages left out (to bound the time at large scales)",
     )
     args = parser.parse_args()
-    global MAX_RSS_MIB
+    global MAX_RSS_MIB, LOCK
     MAX_RSS_MIB = int(args.max_rss * 1024)
+    LOCK = args.lock
     args.work_dir.mkdir(parents=True, exist_ok=True)
     path = args.results or args.work_dir / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}

@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from django.db.models import Count, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BooleanField, Count, F, Func, QuerySet
 
 from assignments import decisions
 from assignments.clustering.signatures import coauthors_of, make_signature, printed_name
@@ -110,10 +111,24 @@ def qualifying(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -
     )
 
 
+class _AnyOf(Func):
+    """`column = ANY(array)`, PostgreSQL's membership in an array, as a filter() condition."""
+
+    arity = 2
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
 def _entries_of_items_of(wanted: set[str]) -> QuerySet:
     """The items of the wanted pages, with every entry on them (the coauthors)."""
+    # `item_id = ANY(ARRAY(subquery))`, not `item_id IN (subquery)`: the planner then walks the
+    # (item_id, role, position) index for the batch's items alone. With IN it estimated several
+    # times the rows, joined by hash and read the whole table for every batch: a cost that grew
+    # with the catalog times the number of batches (quadratic in the catalog's size).
+    items = Authorship.objects.filter(person_id__in=wanted).values("item_id")
     return Authorship.objects.order_by("item_id", "role", "position").filter(
-        item_id__in=Authorship.objects.filter(person_id__in=wanted).values("item_id")
+        _AnyOf(F("item_id"), ArraySubquery(items))
     )
 
 

@@ -113,7 +113,7 @@ def split_on_cluster(
             # The pages go straight to the workers (spread over them), not through the
             # scheduler inside the task graph: the scheduler handles only the small tasks.
             pages = client.scatter(tasks, hash=False)
-            finished.update(client.map(work.blocks_split, pages, key=keys, model=shipped))
+            finished.update(client.map(work.cluster_blocks_split, pages, key=keys, model=shipped))
             while in_flight > max_in_flight:
                 future, outputs = next(finished)
                 in_flight -= weights.pop(future.key)
