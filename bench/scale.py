@@ -506,6 +506,23 @@ def page_times(text: str) -> dict:
     return out
 
 
+def prepared(args: argparse.Namespace, k: int, source: Path) -> dict:
+    """The synthetic k× folder: made now, or (--reuse-data) the one a previous run made with
+    the same seed (its note says so; a folder without the note is made again)."""
+    folder = args.work_dir / f"data-{k}x"
+    note = folder / "synthesis.json"
+    if args.reuse_data and note.exists():
+        made = json.loads(note.read_text())
+        if made.get("seed") == args.seed:
+            return {"synthesis": made["synthesis"], "synthesis_s": made["synthesis_s"]}
+    start = time.perf_counter()
+    synthesis = synthesize(source, folder, k, seed=args.seed)
+    made = {"seed": args.seed, "synthesis": synthesis}
+    made["synthesis_s"] = round(time.perf_counter() - start, 1)
+    note.write_text(json.dumps(made))
+    return {"synthesis": synthesis, "synthesis_s": made["synthesis_s"]}
+
+
 def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict) -> dict:
     folder = args.work_dir / f"data-{k}x"
     out: dict = {"scale": k, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -513,9 +530,7 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     if k == 1:
         data = source
     else:
-        start = time.perf_counter()
-        out["synthesis"] = synthesize(source, folder, k, seed=args.seed)
-        out["synthesis_s"] = round(time.perf_counter() - start, 1)
+        out.update(prepared(args, k, source))
         data = folder
         print(f"synthesised {k}× in {out['synthesis_s']} s: {out['synthesis']}", flush=True)
     name = f"bench_scale_{k}"
@@ -562,7 +577,7 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     finally:
         if not args.keep_databases:
             _drop(name)
-        if k != 1 and not args.keep_data:
+        if k != 1 and not (args.keep_data or args.reuse_data):
             shutil.rmtree(folder, ignore_errors=True)
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     return out
@@ -745,6 +760,14 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true", help="keep the synthetic folders")
     parser.add_argument("--table", action="store_true", help="print the table and stop")
     parser.add_argument(
+        "--prepare-only", action="store_true", help="make the synthetic folders, measure nothing"
+    )
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="use the synthetic folders a previous run left (--keep-data or --prepare-only)",
+    )
+    parser.add_argument(
         "--max-rss",
         type=float,
         default=12.0,
@@ -778,6 +801,10 @@ def main() -> None:
             raise SystemExit("--scales: whole numbers from 1")
         with data_folder(args.data) as source:
             for k in args.scales:
+                if args.prepare_only:
+                    if k != 1:
+                        prepared(args, k, Path(source))
+                    continue
                 results[str(k)] = measure_scale(args, k, Path(source), results)
                 path.write_text(json.dumps(results, indent=1))
                 print(f"\nresults so far ({path}):\n{table(results)}", flush=True)
