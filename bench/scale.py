@@ -805,7 +805,11 @@ def main() -> None:
                     if k != 1:
                         prepared(args, k, Path(source))
                     continue
-                results[str(k)] = measure_scale(args, k, Path(source), results)
+                measured = measure_scale(args, k, Path(source), results)
+                # Read again before writing: another run (another scale) may have written
+                # meanwhile; only this scale's entry is replaced.
+                results = json.loads(path.read_text()) if path.exists() else {}
+                results[str(k)] = measured
                 path.write_text(json.dumps(results, indent=1))
                 print(f"\nresults so far ({path}):\n{table(results)}", flush=True)
     else:
