@@ -30,6 +30,7 @@ workers), and the load average around each stage. Results accumulate in RESULTS 
 import argparse
 import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -262,6 +264,7 @@ class Run:
     # On a shared machine they vary less than wall times do.
     cpu_s: float = 0.0
     watched_cpu_s: float = 0.0
+    over_memory: bool = False  # stopped: the command and its processes passed --max-rss
     load_before: list = field(default_factory=list)
     load_after: list = field(default_factory=list)
     stdout: str = ""
@@ -294,8 +297,42 @@ def _cpu_s(procs: list[psutil.Process]) -> float:
     return total
 
 
+MAX_RSS_MIB = 12 * 1024  # set from --max-rss: the machine is shared, never run it out of memory
+LOCK = Path("/tmp/bench.lock")  # set from --lock
+
+
+@contextlib.contextmanager
+def bench_lock() -> Iterator[float]:
+    """The machine's benchmark lock (as `flock LOCK command` takes it), held for one timed
+    command only: other benchmarks on the shared machine wait for it, and never for longer
+    than one stage. Yields the seconds spent waiting."""
+    start = time.perf_counter()
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield time.perf_counter() - start
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(psutil.Error):
+        for kid in psutil.Process(proc.pid).children(recursive=True):
+            kid.kill()
+    proc.kill()
+
+
 def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run:
-    """Run a command, sampling memory every 0.2 s; stdout kept, stderr shown."""
+    """Run a command under the benchmark lock (see bench_lock)."""
+    with bench_lock() as waited:
+        if waited > 1:
+            print(f"(waited {waited:.0f} s for {LOCK})", flush=True)
+        return _run(cmd, env, timeout, watch)
+
+
+def _run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run:
+    """Run a command, sampling memory every 0.2 s (and stopping it, with its processes, past
+    MAX_RSS_MIB); stdout kept, stderr shown."""
     result = Run(load_before=[round(x, 2) for x in os.getloadavg()])
     watched = []
     for pid in watch:
@@ -318,8 +355,13 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
                 kids = me.children(recursive=True)
             except psutil.Error:
                 kids = []
-            result.children_peak_mib = max(result.children_peak_mib, _tree_rss_mib(kids))
+            now = _tree_rss_mib(kids)
+            result.children_peak_mib = max(result.children_peak_mib, now)
             result.watched_peak_mib = max(result.watched_peak_mib, _tree_rss_mib(watched))
+            if now + _tree_rss_mib([me]) > MAX_RSS_MIB:
+                result.over_memory = True
+                _kill_tree(proc)
+                return
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -327,7 +369,7 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
     try:
         result.stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_tree(proc)
         result.stdout, _ = proc.communicate()
         result.rc = -9
     else:
@@ -341,7 +383,8 @@ def run(cmd: list[str], env: dict, timeout: float, watch: list[int] = ()) -> Run
     result.load_after = [round(x, 2) for x in os.getloadavg()]
     sys.stdout.write(result.stdout)
     if result.rc:
-        print(f"!! {' '.join(cmd[:3])}… exited {result.rc} after {result.wall:.0f} s")
+        why = f" (over {MAX_RSS_MIB} MiB: stopped)" if result.over_memory else ""
+        print(f"!! {' '.join(cmd[:3])}… exited {result.rc} after {result.wall:.0f} s{why}")
     return result
 
 
@@ -448,17 +491,36 @@ def catalog_stats(env: dict) -> dict:
 
 
 PAGE_LINE = re.compile(
-    r"^(?P<label>.+?)\s+n=\d+\s+p50\s+(?P<p50>[\d.]+) ms\s+p95\s+(?P<p95>[\d.]+)"
+    r"^(?P<label>.+?)\s+n=\d+\s+p50\s+(?P<p50>[\d.]+) ms\s+p95\s+(?P<p95>[\d.]+) ms"
+    r".*\(cpu p50\s+(?P<cpu50>[\d.]+) p95\s+(?P<cpu95>[\d.]+)\)"
 )
 
 
 def page_times(text: str) -> dict:
+    """label -> (wall p95, Python-side CPU p95) in ms, from bench/pages.py's lines."""
     out = {}
     for line in text.splitlines():
         m = PAGE_LINE.match(line)
         if m:
-            out[m["label"].strip()] = float(m["p95"])
+            out[m["label"].strip()] = (float(m["p95"]), float(m["cpu95"]))
     return out
+
+
+def prepared(args: argparse.Namespace, k: int, source: Path) -> dict:
+    """The synthetic k× folder: made now, or (--reuse-data) the one a previous run made with
+    the same seed (its note says so; a folder without the note is made again)."""
+    folder = args.work_dir / f"data-{k}x"
+    note = folder / "synthesis.json"
+    if args.reuse_data and note.exists():
+        made = json.loads(note.read_text())
+        if made.get("seed") == args.seed:
+            return {"synthesis": made["synthesis"], "synthesis_s": made["synthesis_s"]}
+    start = time.perf_counter()
+    synthesis = synthesize(source, folder, k, seed=args.seed)
+    made = {"seed": args.seed, "synthesis": synthesis}
+    made["synthesis_s"] = round(time.perf_counter() - start, 1)
+    note.write_text(json.dumps(made))
+    return {"synthesis": synthesis, "synthesis_s": made["synthesis_s"]}
 
 
 def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict) -> dict:
@@ -468,9 +530,7 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     if k == 1:
         data = source
     else:
-        start = time.perf_counter()
-        out["synthesis"] = synthesize(source, folder, k, seed=args.seed)
-        out["synthesis_s"] = round(time.perf_counter() - start, 1)
+        out.update(prepared(args, k, source))
         data = folder
         print(f"synthesised {k}× in {out['synthesis_s']} s: {out['synthesis']}", flush=True)
     name = f"bench_scale_{k}"
@@ -479,6 +539,8 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     try:
         imp = run([PYTHON, MANAGE, "import_anthology", str(data)], env, timeout)
         out["import"] = asdict(imp)
+        if imp.rc:
+            return out  # nothing to measure without the data
         out["catalog"] = catalog_stats(env)
         print(json.dumps(out["catalog"]), flush=True)
         if "verify" not in args.skip:
@@ -515,7 +577,7 @@ def measure_scale(args: argparse.Namespace, k: int, source: Path, results: dict)
     finally:
         if not args.keep_databases:
             _drop(name)
-        if k != 1 and not args.keep_data:
+        if k != 1 and not (args.keep_data or args.reuse_data):
             shutil.rmtree(folder, ignore_errors=True)
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     return out
@@ -541,6 +603,18 @@ def _drop(name: str) -> None:
 
 def _f(x: float | None, fmt: str = "{:.0f}") -> str:
     return "–" if x is None else fmt.format(x)
+
+
+def _page(label: str, which: int):
+    """A page time from the results: wall (0) or Python CPU (1) p95 of the line `label`."""
+
+    def inner(r: dict | None) -> float | None:
+        for key, times in ((r or {}).get("page_p95") or {}).items():
+            if key.startswith(label) and isinstance(times, (list, tuple)):
+                return times[which]
+        return None
+
+    return inner
 
 
 def _dask_cpu(r: dict | None) -> float | None:
@@ -629,19 +703,24 @@ def table(results: dict) -> str:
         growth("  its 2 processes, MiB", get("refresh_local", "children_peak_mib")),
         growth("refresh client peak MiB, Dask", get("refresh_dask", "client_peak_mib")),
         growth("  Dask scheduler + workers, MiB", get("refresh_dask", "watched_peak_mib")),
-        growth("person page p95 ms, largest", get("page_p95", "person page, largest, reviewer")),
-        growth(
-            "person page p95 ms, 1×'s size",
-            lambda r: next(
-                (
-                    v
-                    for k, v in (r or {}).get("page_p95", {}).items()
-                    if k.startswith("person page, near")
-                ),
-                None,
-            ),
-        ),
-        growth("search p95 ms", get("page_p95", "search partial, all cases")),
+        growth("person page p95 ms, largest", _page("person page, largest, reviewer", 0)),
+        growth("  its Python CPU p95 ms", _page("person page, largest, reviewer", 1)),
+        growth("person page p95 ms, 1×'s largest size", _page("person page, near", 0)),
+        growth("  its Python CPU p95 ms", _page("person page, near", 1)),
+        growth("search p95 ms", _page("search partial, all cases", 0)),
+        growth("  its Python CPU p95 ms", _page("search partial, all cases", 1)),
+        [
+            "stages stopped (time or memory bound)",
+            *[
+                ", ".join(
+                    k
+                    for k in ("import", "verify", "refresh_local", "refresh_dask", "pages")
+                    if (r.get(k) or {}).get("rc")
+                )
+                or "none"
+                for r in (results[s] for s in scales)
+            ],
+        ],
         [
             "load average (1 min) before → after refresh",
             *[
@@ -681,6 +760,26 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true", help="keep the synthetic folders")
     parser.add_argument("--table", action="store_true", help="print the table and stop")
     parser.add_argument(
+        "--prepare-only", action="store_true", help="make the synthetic folders, measure nothing"
+    )
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="use the synthetic folders a previous run left (--keep-data or --prepare-only)",
+    )
+    parser.add_argument(
+        "--max-rss",
+        type=float,
+        default=12.0,
+        help="GiB: a command whose processes together pass this is stopped (default 12)",
+    )
+    parser.add_argument(
+        "--lock",
+        type=Path,
+        default=Path("/tmp/bench.lock"),
+        help="the shared benchmark lock, taken for each timed command (default %(default)s)",
+    )
+    parser.add_argument(
         "--refresh-repeats", type=int, default=1, help="refresh runs of each kind, alternated"
     )
     parser.add_argument(
@@ -691,6 +790,9 @@ def main() -> None:
         help="stages left out (to bound the time at large scales)",
     )
     args = parser.parse_args()
+    global MAX_RSS_MIB, LOCK
+    MAX_RSS_MIB = int(args.max_rss * 1024)
+    LOCK = args.lock
     args.work_dir.mkdir(parents=True, exist_ok=True)
     path = args.results or args.work_dir / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
@@ -699,7 +801,15 @@ def main() -> None:
             raise SystemExit("--scales: whole numbers from 1")
         with data_folder(args.data) as source:
             for k in args.scales:
-                results[str(k)] = measure_scale(args, k, Path(source), results)
+                if args.prepare_only:
+                    if k != 1:
+                        prepared(args, k, Path(source))
+                    continue
+                measured = measure_scale(args, k, Path(source), results)
+                # Read again before writing: another run (another scale) may have written
+                # meanwhile; only this scale's entry is replaced.
+                results = json.loads(path.read_text()) if path.exists() else {}
+                results[str(k)] = measured
                 path.write_text(json.dumps(results, indent=1))
                 print(f"\nresults so far ({path}):\n{table(results)}", flush=True)
     else:

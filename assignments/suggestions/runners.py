@@ -1,9 +1,10 @@
 """Where the pages are split: in this process, in forked local processes, or on a Dask cluster.
 
 Each runner takes the pages as a stream of batches and yields one `work.Output` per page as the
-results come back, in any order. At most about `max_pages_in_flight` pages are sent and not yet
-returned: the next batch is read only when the workers are that far along, so memory on this
-side stays bounded whatever the catalog's size, while the workers always have work queued.
+results come back, in any order. At most about `max_in_flight` signatures (entries) are sent and
+not yet returned: the next batch is read only when the workers are that far along, so memory on
+this side stays bounded whatever the catalogue's size, while the workers always have work
+queued.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def split_locally(
     *,
     model: clustering.ClusteringModel,
     jobs: int,
-    max_pages_in_flight: int,
+    max_in_flight: int,
 ) -> Iterator[Output]:
     """Split in `jobs` forked processes that inherit the loaded model."""
     # Fork before the first batch is read: a forked process must never share the parent's
@@ -49,13 +50,14 @@ def split_locally(
         initargs=(model,),
     ) as pool:
         pool.submit(int).result()  # starts every process now (fork starts them all at once)
-        pending: dict[futures.Future[list[Output]], int] = {}
+        pending: dict[futures.Future[list[Output]], int] = {}  # -> its signatures
         in_flight = 0
         for batch in batches:
             for task in work.tasks_of(batch):
-                pending[pool.submit(work.forked_blocks_split, task)] = len(task)
-            in_flight += len(batch)
-            while in_flight > max_pages_in_flight:
+                weight = work.signatures_in(task)
+                pending[pool.submit(work.forked_blocks_split, task)] = weight
+                in_flight += weight
+            while in_flight > max_in_flight:
                 done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
                 for future in done:
                     in_flight -= pending.pop(future)
@@ -87,7 +89,7 @@ def split_on_cluster(
     *,
     model: clustering.ClusteringModel,
     client: distributed.Client,
-    max_pages_in_flight: int,
+    max_in_flight: int,
 ) -> Iterator[Output]:
     """Split on the workers of a Dask cluster: the model is sent to every worker once and the
     tasks name it; each batch's pages are scattered to the workers; results are taken as they
@@ -98,20 +100,23 @@ def split_on_cluster(
     sent = 0
     # Its own loop: the client is not made the process-wide default.
     finished = distributed.as_completed(with_results=True, loop=client.loop)
+    weights: dict[str, int] = {}  # task key -> its signatures
     in_flight = 0
     try:
         for batch in batches:
             tasks = work.tasks_of(batch)
             keys = [f"suggestions-{run}-{sent + k}" for k in range(len(tasks))]
             sent += len(tasks)
+            for key, task in zip(keys, tasks, strict=True):
+                weights[key] = work.signatures_in(task)
+                in_flight += weights[key]
             # The pages go straight to the workers (spread over them), not through the
             # scheduler inside the task graph: the scheduler handles only the small tasks.
             pages = client.scatter(tasks, hash=False)
-            finished.update(client.map(work.blocks_split, pages, key=keys, model=shipped))
-            in_flight += len(batch)
-            while in_flight > max_pages_in_flight:
-                _, outputs = next(finished)
-                in_flight -= len(outputs)
+            finished.update(client.map(work.cluster_blocks_split, pages, key=keys, model=shipped))
+            while in_flight > max_in_flight:
+                future, outputs = next(finished)
+                in_flight -= weights.pop(future.key)
                 yield from outputs
         for _, outputs in finished:
             yield from outputs

@@ -24,6 +24,7 @@ from assignments.suggestions.split import entries_fingerprint, suggestion_cluste
 from assignments.suggestions.work import PageBlock
 
 BATCH_PAGES = 2000  # pages read from the database, and written back, at a time
+BATCH_ITEMS = 20_000  # and at most this many items in a batch's pages (unless one page has more)
 MIN_ITEMS = 2  # a page with one item has nothing to split
 LOCAL_MIN_PAGES = 50  # fewer pages than this are split in this process: forking costs more
 
@@ -42,6 +43,7 @@ def suggestions_refresh(
     jobs: int = 1,
     client: distributed.Client | None = None,
     batch_size: int = BATCH_PAGES,
+    max_items: int = BATCH_ITEMS,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> RefreshResult:
@@ -55,23 +57,21 @@ def suggestions_refresh(
 
     def batches() -> Iterator[list[PageBlock]]:
         for batch in blocks.page_block_batches(
-            min_items=MIN_ITEMS, person_ids=only, batch_size=batch_size
+            min_items=MIN_ITEMS, person_ids=only, batch_size=batch_size, max_items=max_items
         ):
             sizes.update((b.person_id, len(b.signatures)) for b in batch)
             yield batch
 
-    # Two batches in flight: the workers keep busy while the next batch is read.
-    in_flight = 2 * batch_size
+    # About two batches in flight: the workers keep busy while the next batch is read.
+    in_flight = 2 * max_items
     if client is not None:
         outputs = runners.split_on_cluster(
-            batches(), model=model, client=client, max_pages_in_flight=in_flight
+            batches(), model=model, client=client, max_in_flight=in_flight
         )
     elif jobs == 1 or total < LOCAL_MIN_PAGES:
         outputs = runners.split_here(batches(), model=model)
     else:
-        outputs = runners.split_locally(
-            batches(), model=model, jobs=jobs, max_pages_in_flight=in_flight
-        )
+        outputs = runners.split_locally(batches(), model=model, jobs=jobs, max_in_flight=in_flight)
 
     out = RefreshResult()
     results: dict[str, dict] = {}

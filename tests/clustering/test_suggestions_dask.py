@@ -62,6 +62,14 @@ def test_page_block_batches_give_page_blocks_in_batches_of_fixed_queries():
     ]
     assert any(b.must_link for b in streamed)
     assert blocks.pages_count() == 12
+
+    # bounded by items too: pages of 6 and 3 items, at most 10 items a batch; a page larger
+    # than the bound goes alone
+    by_items = list(blocks.page_block_batches(batch_size=5, max_items=10))
+    assert all(sum(len(b.signatures) for b in batch) <= 10 for batch in by_items)
+    assert len(by_items) > 3
+    assert [b.person_id for batch in by_items for b in batch] == [b.person_id for b in whole]
+    assert [len(batch) for batch in blocks.page_block_batches(max_items=1)] == [1] * 12
     only = [people[0].id, people[2].id]
     assert [b.person_id for batch in blocks.page_block_batches(person_ids=only) for b in batch] == (
         sorted(only)

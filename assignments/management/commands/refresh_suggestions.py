@@ -35,7 +35,8 @@ class Command(BaseCommand):
             "--batch-size",
             type=int,
             default=services.BATCH_PAGES,
-            help=f"pages read, and stored, at a time (default {services.BATCH_PAGES})",
+            help=f"pages read, and stored, at a time (default {services.BATCH_PAGES}; and at "
+            f"most {services.BATCH_ITEMS:,} items)",
         )
         parser.add_argument("--person", action="append", default=None, help="only these ids")
         parser.add_argument("--model", default=None, help="model artifact path")
