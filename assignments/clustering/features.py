@@ -17,6 +17,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
+from assignments.clustering import components
+from assignments.clustering import corpus as cp
 from assignments.clustering import names as nm
 
 TEXT_FEATURES = 1 << 18
@@ -78,7 +80,7 @@ def sig_text(sig: dict) -> str:
     return f"{sig.get('title') or ''} {sig.get('abstract') or ''}"
 
 
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     m = counts.astype(np.float32)
     m.data = (1.0 + np.log(m.data)) * idf[m.indices].astype(np.float32)
     return normalize(m, norm="l2", copy=False).tocsr()
@@ -91,7 +93,7 @@ class PreparedBlock:
     sigs: list[dict]
     text: sp.csr_matrix  # l2 tf-idf of title + abstract
     title: sp.csr_matrix  # l2 tf-idf of the title alone
-    topic: np.ndarray  # l2 block-local LSA of `text` (n x k), or n x 0
+    topic: np.ndarray  # l2 topic vectors (the corpus's LSA space) of `text` (n x k), or n x 0
     coauth: sp.csr_matrix  # binary, exact coauthor names
     coauth_weighted: sp.csr_matrix  # `coauth` with rare coauthor names counting more
     coauth_i: sp.csr_matrix  # binary, "initial surname" keys
@@ -104,12 +106,20 @@ class PreparedBlock:
     full_count: np.ndarray
     first_count: np.ndarray
     last_count: np.ndarray
+    namesakes: np.ndarray  # NameStats.namesakes of the signature's printed name
+    first_variety: np.ndarray  # distinct surnames printed with the first name
+    last_variety: np.ndarray  # distinct first names printed with the surname
     has_abstract: np.ndarray
     coauthor_names: list[list[str]]
     adjacency: sp.csr_matrix  # 0/1: shares a coauthor with (or is) the other signature
     profile: sp.csr_matrix  # text of the signature and its coauthor-sharing neighbours
     coauth2: sp.csr_matrix  # coauthors of the signature and of its neighbours
     component: np.ndarray  # connected component of the shared-coauthor graph
+    position: np.ndarray  # author position on the paper (0 = first)
+    coauthor_weight: np.ndarray  # per coauthor column: rarer names weigh more
+    coauthor_degree: np.ndarray  # per coauthor column: distinct coauthors in the Anthology
+    coauthor_graph: sp.csr_matrix | None  # coauthor columns x columns: wrote together anywhere
+    ambiguous: np.ndarray  # per coauthor column: wrote a paper with two of the block's entries
 
     @property
     def n(self) -> int:
@@ -131,21 +141,21 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
-def prepare(sigs: list[dict], model) -> PreparedBlock:
-    """Vectorise a block's signatures. `model` gives the IDF, the name statistics and the
-    number of block-local topics."""
-    topic_dims: int = model.topic_dims
+def prepare(sigs: list[dict], model, corpus=None) -> PreparedBlock:
+    """Vectorise a block's signatures. `model` gives the IDF and the name statistics; `corpus`
+    (default: the model's) the topic space and the coauthor graph."""
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
+    corpus = corpus if corpus is not None else getattr(model, "corpus", None)
     n = len(sigs)
     # Hashed counts add up: title + abstract counts are the counts of "title abstract".
     title_counts = hashed_counts([s.get("title") or "" for s in sigs])
     abstract_counts = hashed_counts([s.get("abstract") or "" for s in sigs])
-    text = _tfidf((title_counts + abstract_counts).tocsr(), idf)
-    title = _tfidf(title_counts, idf)
+    text = tfidf((title_counts + abstract_counts).tocsr(), idf)
+    title = tfidf(title_counts, idf)
     topic = np.zeros((n, 0), dtype=np.float32)
-    if topic_dims and n > topic_dims + 2:
-        topic = _lsa(text, topic_dims)
+    if corpus is not None:
+        topic = corpus.topics.project(text)
 
     own_keys = [nm.full_key(s.get("first"), s.get("last")) for s in sigs]
     exact_rows, initial_rows, printed_rows = [], [], []
@@ -165,6 +175,13 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
     coauth_w = np.array(
         [1.0 / np.log(2.0 + stats.full_count(k)) for k in vocab] or [0.0], dtype=np.float32
     )
+    if corpus is not None and vocab:
+        node = corpus.graph.lookup(np.array([cp.name_hash(k) for k in vocab], dtype=np.int64))
+        degree = corpus.graph.degree(node)
+        among = corpus.graph.among(node)
+    else:
+        degree = np.zeros(max(len(vocab), 1), dtype=np.float32)
+        among = None
     n_coauth = np.asarray(coauth.sum(axis=1)).ravel().astype(np.float32)
 
     year = np.array(
@@ -207,27 +224,31 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
         full_count=np.array([stats.full_count(k) for k in own_keys], dtype=np.float32),
         first_count=np.array([stats.first_count(f) for f in firsts], dtype=np.float32),
         last_count=np.array([stats.last_count(la) for la in lasts], dtype=np.float32),
+        namesakes=np.array(
+            [stats.namesakes(f, la) for f, la in zip(firsts, lasts, strict=True)], dtype=np.float32
+        ),
+        first_variety=np.array(
+            [stats.variety(f, la)[0] for f, la in zip(firsts, lasts, strict=True)],
+            dtype=np.float32,
+        ),
+        last_variety=np.array(
+            [stats.variety(f, la)[1] for f, la in zip(firsts, lasts, strict=True)],
+            dtype=np.float32,
+        ),
         has_abstract=np.array([bool(s.get("abstract")) for s in sigs], dtype=np.float32),
         coauthor_names=printed_rows,
         adjacency=adjacency,
         profile=profile,
         coauth2=coauth2,
         component=component,
+        position=np.array([int(s.get("author_position") or 0) for s in sigs], dtype=np.float32),
+        coauthor_weight=coauth_w,
+        coauthor_degree=degree,
+        coauthor_graph=among,
+        ambiguous=components.ambiguous_coauthors(
+            [str(s.get("paper_id") or "") for s in sigs], coauth
+        ),
     )
-
-
-def _lsa(text: sp.csr_matrix, dims: int) -> np.ndarray:
-    """Block-local topics: truncated SVD of the block's tf-idf, on the terms it uses only."""
-    from sklearn.decomposition import TruncatedSVD
-
-    used = np.unique(text.indices)
-    m = text[:, used]
-    k = min(dims, m.shape[0] - 2, m.shape[1] - 1)
-    if k < 2:
-        return np.zeros((text.shape[0], 0), dtype=np.float32)
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4, random_state=0)
-    z = svd.fit_transform(m).astype(np.float32)
-    return normalize(z, norm="l2")
 
 
 DENSE_GRAM_MAX = 600

@@ -7,6 +7,7 @@ import pytest
 
 from assignments.clustering import features as ft
 from assignments.clustering import training
+from assignments.clustering.corpus import Corpus
 from assignments.clustering.model import ClusteringModel
 from assignments.clustering.names import NameStats
 
@@ -59,18 +60,31 @@ def make_block(seed: int, people: int = 3, per_person: int = 6) -> dict:
     return {"name": "Wei Wang", "kind": "synthetic", "signatures": sigs, "truth": truth}
 
 
+def tiny_corpus(blocks: list[dict], idf: np.ndarray) -> Corpus:
+    """Topics and a coauthor graph fitted on the blocks' own papers, as training does on the
+    whole Anthology."""
+    sigs = [s for b in blocks for s in b["signatures"]]
+    texts = training.paper_texts(sigs)
+    return Corpus(
+        topics=training.build_topics(texts, idf, dims=8, min_df=1),
+        graph=training.build_graph(sigs),
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_model() -> ClusteringModel:
     stats = NameStats.build([("Wei", "Wang")] * 50 + [("Ada", "Lovelace")])
+    idf = np.ones(ft.TEXT_FEATURES, dtype=np.float16)
+    blocks = [make_block(seed) for seed in range(12)]
     model = ClusteringModel(
         classifier=None,
-        idf=np.ones(ft.TEXT_FEATURES, dtype=np.float16),
+        idf=idf,
         name_stats=stats,
+        corpus=tiny_corpus(blocks, idf),
         threshold=0.5,
-        topic_dims=0,
     )
-    blocks = [make_block(seed) for seed in range(12)]
     training.fit(blocks, model, seed=0, max_iter=40)
+    training.fit_merge(blocks, model, seed=0, max_iter=60)
     return model
 
 
