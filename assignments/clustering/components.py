@@ -9,9 +9,11 @@ any evidence gives. The rule fails in three known ways, each handled here:
   Coauthors of a paper holding two of the block's entries are "ambiguous" and join nothing, and
   no join ever puts two signatures that must stay apart into one component.
 - Incompatible first names ("Wei" and "Wen" on one page) are never joined by a coauthor.
-- Prolific coauthors (a lab head with hundreds of collaborators) write with several namesakes: a
-  single shared coauthor whose Anthology degree is above `hub_degree` does not join on its own
-  (two shared coauthors do).
+- Prolific coauthors (a lab head with hundreds of collaborators) write with several namesakes,
+  and a coauthor with a common name ("Yue Wang") may be several people: a single shared
+  coauthor whose Anthology degree is above `hub_degree`, or whose name is as common as
+  `common_name` expected namesakes (NameStats.namesakes), does not join on its own (two shared
+  coauthors do).
 
 Everything else about whether two components are one person is left to stage 2 (merging.py).
 """
@@ -90,6 +92,7 @@ def coauthor_components(
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
     hub_degree: float = 150.0,
+    common_name: float = 0.3,
 ) -> np.ndarray:
     """Stage 1: a component number per signature of the prepared block.
 
@@ -110,12 +113,16 @@ def coauthor_components(
     if coauth.nnz == 0 or not usable.any():
         return union.labels()
     weight = prep.coauthor_weight * usable  # 0 for ambiguous names
-    hub = prep.coauthor_degree > hub_degree
+    # a coauthor too prolific, or whose name is itself common, may be two people or write with
+    # two namesakes: on its own it joins nothing
+    hub = (prep.coauthor_degree > hub_degree) | (prep.coauthor_namesakes >= common_name)
 
     def shared(column_weight: np.ndarray) -> sp.csr_matrix:
         return (coauth @ sp.diags(column_weight.astype(np.float32)) @ coauth.T).tocsr()
 
     linked = sp.triu(shared(usable), k=1).tocoo()
+    if linked.nnz == 0:
+        return union.labels()
     rows, cols = linked.row, linked.col
     strong = np.asarray(shared(usable & ~hub)[rows, cols]).ravel()
     score = np.asarray(shared(weight)[rows, cols]).ravel()

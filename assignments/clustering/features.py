@@ -118,6 +118,7 @@ class PreparedBlock:
     position: np.ndarray  # author position on the paper (0 = first)
     coauthor_weight: np.ndarray  # per coauthor column: rarer names weigh more
     coauthor_degree: np.ndarray  # per coauthor column: distinct coauthors in the Anthology
+    coauthor_namesakes: np.ndarray  # per coauthor column: NameStats.namesakes of the name
     coauthor_graph: sp.csr_matrix | None  # coauthor columns x columns: wrote together anywhere
     ambiguous: np.ndarray  # per coauthor column: wrote a paper with two of the block's entries
 
@@ -141,9 +142,10 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
-def prepare(sigs: list[dict], model, corpus=None) -> PreparedBlock:
+def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> PreparedBlock:
     """Vectorise a block's signatures. `model` gives the IDF and the name statistics; `corpus`
-    (default: the model's) the topic space and the coauthor graph."""
+    (default: the model's) the topic space and the coauthor graph, which only stage 2 reads
+    (`graph=False` skips it)."""
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
     corpus = corpus if corpus is not None else getattr(model, "corpus", None)
@@ -175,7 +177,7 @@ def prepare(sigs: list[dict], model, corpus=None) -> PreparedBlock:
     coauth_w = np.array(
         [1.0 / np.log(2.0 + stats.full_count(k)) for k in vocab] or [0.0], dtype=np.float32
     )
-    if corpus is not None and vocab:
+    if corpus is not None and vocab and graph:
         node = corpus.graph.lookup(np.array([cp.name_hash(k) for k in vocab], dtype=np.int64))
         degree = corpus.graph.degree(node)
         among = corpus.graph.among(node)
@@ -244,6 +246,10 @@ def prepare(sigs: list[dict], model, corpus=None) -> PreparedBlock:
         position=np.array([int(s.get("author_position") or 0) for s in sigs], dtype=np.float32),
         coauthor_weight=coauth_w,
         coauthor_degree=degree,
+        coauthor_namesakes=np.array(
+            [stats.namesakes(*k.rsplit(" ", 1)) if " " in k else 0.0 for k in vocab] or [0.0],
+            dtype=np.float32,
+        ),
         coauthor_graph=among,
         ambiguous=components.ambiguous_coauthors(
             [str(s.get("paper_id") or "") for s in sigs], coauth

@@ -51,7 +51,8 @@ class ClusteringModel:
     # typical merge-feature values of one person's groups, to rank the reasons of a separation
     merge_reference: np.ndarray | None = None
     threshold: float = 0.5  # stage-2 average-linkage merge threshold on pair probability
-    hub_degree: float = 150.0  # stage 1: one shared coauthor this prolific does not join alone
+    hub_degree: float = 400.0  # stage 1: one shared coauthor this prolific does not join alone
+    common_name: float = 0.3  # stage 1: nor one whose name has this many expected namesakes
     all_pairs_max: int = 250  # blocks up to this size score every pair (ranking, pair model)
     neighbours: int = 25  # text neighbours per signature in larger blocks
     component_neighbours: int = 40  # stage 2: component pairs scored per component in large blocks

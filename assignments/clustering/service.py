@@ -180,6 +180,7 @@ def stages(
         must_link=constraints.must,
         cannot_link=constraints.cannot,
         hub_degree=model.hub_degree,
+        common_name=model.common_name,
     )
     g = merging.groups(prep, labels)
     if g.k <= model.all_pairs_max:
@@ -529,7 +530,7 @@ def rank_candidates(
     results = [Candidate(person_id=None, score=float(model.threshold), reasons=["new person"])]
     if len(sigs) == 1:
         return results
-    prep = ft.prepare(sigs, model)
+    prep = ft.prepare(sigs, model, graph=False)
     j = np.arange(1, len(sigs), dtype=np.int64)
     i = np.zeros_like(j)
     x = ft.pair_features(prep, i, j)

@@ -154,6 +154,9 @@ def _titles_key(s: dict) -> tuple[str, int | None]:
     return (nm.norm(s.get("title")), s.get("year"))
 
 
+NEAR_SHARE = 0.25
+
+
 def make_blocks(
     sigs: list[dict],
     stats: nm.NameStats,
@@ -257,14 +260,17 @@ def make_blocks(
         for c in coauthors[anchor]:
             near |= coauthors[c]
         pool_near = sorted((near & rare_set) - {anchor})
-        mode = rng.random()
+        # Most blocks gather people of one venue (the evaluation blocks' recipe: "often
+        # publishing at the same venue"); a quarter start from the anchor's collaborators'
+        # collaborators, the hardest namesakes.
+        near_mode = rng.random() < NEAR_SHARE and pool_near
         tries = 0
         while len(chosen) < k and tries < 200:
             tries += 1
             draw = rng.random()
-            if mode < 0.5 and pool_near and draw < 0.8:
+            if near_mode and draw < 0.6:
                 pid = rng.choice(pool_near)
-            elif draw < 0.75:
+            elif draw < 0.85:
                 pid = rng.choice(pool_same)
             else:
                 pid = rng.choice(rare)
@@ -331,7 +337,7 @@ def make_blocks(
 def block_pairs(block: dict, model: ClusteringModel, rng: np.random.Generator, cap: int):
     """Pair-model rows of one block (the pair model ranks candidates)."""
     sigs = block["signatures"]
-    prep = ft.prepare(sigs, model)
+    prep = ft.prepare(sigs, model, graph=False)
     i, j = service.pairs_to_score(prep, model)
     if len(i) > cap:
         keep = np.sort(rng.choice(len(i), cap, replace=False))
@@ -394,8 +400,10 @@ def component_rows(block: dict, model: ClusteringModel) -> tuple[np.ndarray, ...
         members = np.flatnonzero(st.labels == c)
         main.append(Counter(truth[m] for m in members).most_common(1)[0][0])
     y = np.array([main[a] == main[b] for a, b in zip(st.a, st.b, strict=True)], dtype=bool)
-    weight = (st.groups.size[st.a] * st.groups.size[st.b]).astype(np.float64)
-    # each block weighs by its signature count, spread over its pairs
+    # A pair stands for size_a x size_b signature pairs, but weighing it so lets a few large
+    # pairs drown the many small ones: the square root measured best on dev (F1 +0.003 over
+    # the product, +0.005 over equal weights). Each block weighs by its signature count.
+    weight = np.sqrt(st.groups.size[st.a] * st.groups.size[st.b]).astype(np.float64)
     if len(weight):
         weight *= len(truth) / weight.sum()
     return st.x, y, weight
