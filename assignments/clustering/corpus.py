@@ -126,6 +126,7 @@ class TopicSpace:
     columns: np.ndarray  # int32, sorted hashed term columns kept
     vectors: np.ndarray  # float16, len(columns) x dims
     _row_of: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _vectors32: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def dims(self) -> int:
@@ -139,18 +140,24 @@ class TopicSpace:
             row_of = np.full(tfidf.shape[1], -1, dtype=np.int32)
             row_of[self.columns] = np.arange(len(self.columns), dtype=np.int32)
             self._row_of = row_of
+            self._vectors32 = self.vectors.astype(np.float32)
         m = tfidf.tocoo()
         rows = self._row_of[m.col]
         keep = rows >= 0
         reduced = sp.csr_matrix(
             (m.data[keep], (m.row[keep], rows[keep])), shape=(tfidf.shape[0], len(self.columns))
         )
-        z = np.asarray(reduced @ self.vectors.astype(np.float32), dtype=np.float32)
+        z = np.asarray(reduced @ self._vectors32, dtype=np.float32)
         return normalize(z, norm="l2")
 
     def __getstate__(self) -> dict:
-        # the lookup table is rebuilt on first use: keep the artifact small and its bytes stable
-        return {"columns": self.columns, "vectors": self.vectors, "_row_of": None}
+        # the lookup tables are rebuilt on first use: keep the artifact small and its bytes stable
+        return {
+            "columns": self.columns,
+            "vectors": self.vectors,
+            "_row_of": None,
+            "_vectors32": None,
+        }
 
 
 @dataclass

@@ -177,6 +177,10 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
     coauth_w = np.array(
         [1.0 / np.log(2.0 + stats.full_count(k)) for k in vocab] or [0.0], dtype=np.float32
     )
+    # per coauthor: how common the name is (stage 1 reads it; ranking does not)
+    namesakes = np.zeros(max(len(vocab), 1), dtype=np.float32)
+    if graph and vocab:
+        namesakes[:] = [stats.namesakes(*k.rsplit(" ", 1)) if " " in k else 0.0 for k in vocab]
     if corpus is not None and vocab and graph:
         node = corpus.graph.lookup(np.array([cp.name_hash(k) for k in vocab], dtype=np.int64))
         degree = corpus.graph.degree(node)
@@ -246,10 +250,7 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
         position=np.array([int(s.get("author_position") or 0) for s in sigs], dtype=np.float32),
         coauthor_weight=coauth_w,
         coauthor_degree=degree,
-        coauthor_namesakes=np.array(
-            [stats.namesakes(*k.rsplit(" ", 1)) if " " in k else 0.0 for k in vocab] or [0.0],
-            dtype=np.float32,
-        ),
+        coauthor_namesakes=namesakes,
         coauthor_graph=among,
         ambiguous=components.ambiguous_coauthors(
             [str(s.get("paper_id") or "") for s in sigs], coauth

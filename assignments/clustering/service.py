@@ -14,6 +14,7 @@ groups with the reasons they were kept apart, ranked by how much each moved the 
 probability down.
 """
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -505,13 +506,12 @@ def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
     venue = signature.get("venue")
     year = int(signature.get("year") or 0)  # a year may come as text ("2011")
 
-    def cheap(s: dict) -> tuple:
-        shared = sum(1 for c in s.get("coauthors") or () if nm.coauthor_keys(c)[0] in mine)
-        gap = abs(int(s.get("year") or 0) - year)
-        return (-shared, s.get("venue") != venue, gap)
+    def cheap(x: int) -> tuple:
+        s = sigs[x]
+        shared = len(mine.intersection(nm.coauthor_keys(c)[0] for c in s.get("coauthors") or ()))
+        return (-shared, s.get("venue") != venue, abs(int(s.get("year") or 0) - year), x)
 
-    order = sorted(range(len(sigs)), key=lambda x: cheap(sigs[x]))
-    return order[:k]
+    return heapq.nsmallest(k, range(len(sigs)), key=cheap)
 
 
 @single_threaded
