@@ -39,7 +39,10 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": host,
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 0,
+        # Seconds a connection is kept for the next request (0: one per request). The production
+        # recipe keeps them: a new connection costs more than most of its pages' queries.
+        "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", 0)),
+        "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
     }
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from assignments.changesets import views as changeset_views
 from assignments.pages import urls as pages_urls
+from papers import views as papers_views
 
 # A preview's author pages are the ordinary pages, served from the preview's schema
 # (papers.importing.middleware.PreviewSchemaMiddleware takes the `preview` argument);
@@ -12,6 +13,7 @@ from assignments.pages import urls as pages_urls
 preview_patterns = (
     [
         *pages_urls.person_patterns,
+        path("papers/<str:item_id>/", papers_views.item_detail, name="item"),
         path("changeset/assign/", changeset_views.assign, name="assign"),
     ],
     "preview",

@@ -1,7 +1,8 @@
 """Maintainers' applied decisions, fed back to the clustering and to the import, and the audit.
 
 An applied move (not reverted) says "this entry belongs to the target, not to the person it came
-from". The clustering gets these as constraints over signature ids (str(authorship.id)); the
+from"; an applied "one person" page decision says "these entries of this page are one person".
+The clustering gets these as constraints over signature ids (str(authorship.id)); the
 import gets them through the interface it owns (`papers.importing.decisions`, registered in
 `AssignmentsConfig.ready`) and keeps them when new data disagrees.
 """
@@ -9,14 +10,14 @@ import gets them through the interface it owns (`papers.importing.decisions`, re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
-from assignments.models import ChangeSet, Move
+from assignments.models import ChangeSet, Move, PageDecision
 from papers.importing.decisions import Decisions
 
 
@@ -94,20 +95,46 @@ def _as_signature_pairs(
     )
 
 
+def one_person_decisions():
+    """Applied "one person" page decisions that are in force (not reverted)."""
+    return PageDecision.objects.filter(
+        kind=PageDecision.Kind.ONE_PERSON,
+        status=Move.Status.APPLIED,
+        changeset__status=ChangeSet.Status.APPLIED,
+    )
+
+
+def _one_person_pairs(person_ids: Collection[str]) -> dict[str, list[tuple[int, int]]]:
+    """Must-link pairs per page from its "one person" decisions: a chain through the entries
+    each decision covers (the clustering joins the chain into one cluster)."""
+    pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    rows = one_person_decisions().order_by("pk")
+    if len(person_ids) <= 1000:
+        rows = rows.filter(person_id__in=list(person_ids))
+    # else: every page is asked about (refresh_suggestions); the decisions are few, filter here
+    for person_id, ids in rows.values_list("person_id", "authorship_ids"):
+        if person_id in person_ids:
+            chain = sorted(set(ids))
+            pairs[person_id].extend(zip(chain, chain[1:], strict=False))
+    return pairs
+
+
 def constraints_for_signatures(
     person_id: str, authorship_ids: Iterable[int]
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """`split_block(must_link=..., cannot_link=...)` for a page's entries: the decisions about
     this person, restricted to the given entries, as signature ids (str(authorship.id))."""
-    return _as_signature_pairs(decisions_for_person_ids([person_id]), authorship_ids)
+    must, cannot = decisions_for_person_ids([person_id])
+    must = must + _one_person_pairs({person_id}).get(person_id, [])
+    return _as_signature_pairs((must, cannot), authorship_ids)
 
 
 def constraints_for_pages(
     pages: dict[str, list[int]],
 ) -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
-    """`constraints_for_signatures` for many pages (person id -> authorship ids) in one query:
-    the moves in force are read once and grouped per page here. Pages without decisions are
-    left out."""
+    """`constraints_for_signatures` for many pages (person id -> authorship ids) in two queries:
+    the moves and page decisions in force are read once and grouped per page here. Pages
+    without decisions are left out."""
     moves_of: dict[str, list[Move]] = defaultdict(list)
     moves = (
         _moves_in_force()
@@ -118,10 +145,13 @@ def constraints_for_pages(
         for person_id in {m.entry_person_id, m.from_person_id}:
             if person_id in pages:
                 moves_of[person_id].append(m)
-    return {
-        person_id: _as_signature_pairs(decision_pairs(page_moves), pages[person_id])
-        for person_id, page_moves in moves_of.items()
-    }
+    one_person = _one_person_pairs(pages)
+    constraints = {}
+    for person_id in sorted(moves_of.keys() | one_person.keys()):
+        must, cannot = decision_pairs(moves_of.get(person_id, []))
+        must = must + one_person.get(person_id, [])
+        constraints[person_id] = _as_signature_pairs((must, cannot), pages[person_id])
+    return constraints
 
 
 def import_decisions() -> Decisions:
@@ -133,7 +163,23 @@ def import_decisions() -> Decisions:
         .values_list("authorship_id", Coalesce("to_person_id", "to_new_person__person_id"))
     )
     kept = Move.objects.filter(to_person__isnull=False).values_list("to_person_id", flat=True)
-    return Decisions(decided_entries=decided, kept_persons=frozenset(kept))
+    records: dict[int, list[str]] = defaultdict(list)
+    moves = (
+        Move.objects.filter(authorship__isnull=False)
+        .select_related("changeset__created_by", "to_new_person")
+        .order_by("pk")
+    )
+    for m in moves:
+        if m.authorship_id is None:  # filtered out above; for the type checker
+            continue
+        cs = m.changeset
+        records[m.authorship_id].append(
+            f"change set {cs.pk} ({cs.status}, by {cs.created_by.get_username()}): "
+            f"{m.item_id} {m.role} #{m.position + 1} {m.from_person_id} -> {m.target_id}"
+        )
+    return Decisions(
+        decided_entries=decided, kept_persons=frozenset(kept), entry_records=dict(records)
+    )
 
 
 # -- audit: who moved what, when, why ---------------------------------------------------------

@@ -1,6 +1,7 @@
 """Change sets: reviewers' proposed moves of author entries between persons, and their review."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from papers.models import Authorship, Person
@@ -128,7 +129,7 @@ class Move(models.Model):
 
     @property
     def target_id(self) -> str:
-        if self.to_new_person_id is not None:
+        if self.to_new_person is not None:
             return self.to_new_person.person_id
         return self.to_person_id or ""
 
@@ -138,6 +139,45 @@ class Move(models.Model):
         person, who is reached by name alone."""
         target = self.target_id
         return "" if target.endswith("/unverified") else target
+
+
+class PageDecision(models.Model):
+    """A reviewer's decision about a whole page, proposed in a change set like a move.
+
+    "One person": the entries on the page when it was decided belong to one person. Once
+    applied (and not reverted) they are must-link constraints for the clustering, and the page
+    leaves the queue of mixed pages for good.
+    """
+
+    class Kind(models.TextChoices):
+        ONE_PERSON = "one_person", "one person"
+
+    changeset = models.ForeignKey(
+        ChangeSet, on_delete=models.DB_CASCADE, related_name="page_decisions"
+    )
+    # The page's id as a string, like Move.from_person_id: the record outlives the page.
+    person_id = models.CharField(max_length=160)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ONE_PERSON)
+    # The entries the decision covers (authorship ids on the page when it was made): entries
+    # that arrive later are not vouched for.
+    authorship_ids = ArrayField(models.BigIntegerField(), default=list)
+    # A move's life cycle: pending in a draft or submitted set, then approved and applied, or
+    # rejected; reverted when its change set is.
+    status = models.CharField(
+        max_length=10, choices=Move.Status.choices, default=Move.Status.PENDING
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["changeset", "person_id", "kind"], name="pagedecision_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["person_id", "status"], name="pagedecision_person_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.get_kind_display()}"
 
 
 class Suggestion(models.Model):
@@ -156,6 +196,26 @@ class Suggestion(models.Model):
     # why neighbouring clusters were kept apart: [{"clusters": [a, b], "reason": str, ...}]
     separations = models.JSONField(default=list)
     item_count = models.PositiveIntegerField(default=0)
+    # The entries the split was computed from (`suggestions.split.entries_fingerprint`): a
+    # page whose entries changed since says its suggestion is out of date.
+    fingerprint = models.CharField(max_length=32, blank=True)
+    # What the queue is ordered by: the expected number of the page's papers that belong to
+    # someone else (mixed_score is 1 minus the share expected to stay with the main person).
+    expected_moves = models.GeneratedField(
+        expression=models.F("mixed_score") * models.F("item_count"),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                models.F("expected_moves").desc(),
+                models.F("mixed_score").desc(),
+                "person",
+                name="suggestion_queue_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"suggestion for {self.person_id}"

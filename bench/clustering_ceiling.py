@@ -25,6 +25,7 @@ components (0.5 = no better than chance).
 
 import argparse
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from common import DEFAULT_BLOCKS, data_folder
@@ -132,7 +133,12 @@ def _component_pairs(prep, comp: np.ndarray, model) -> tuple[np.ndarray, list[tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", default=str(DEFAULT_BLOCKS))
-    parser.add_argument("--model", default=None)
+    parser.add_argument(
+        "--model",
+        default=str(
+            Path(__file__).resolve().parent.parent / "assignments" / "clustering" / "model.joblib"
+        ),
+    )
     parser.add_argument("--data", default=None, help="Anthology data, for the whole-graph bound")
     args = parser.parse_args()
 

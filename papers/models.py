@@ -99,6 +99,16 @@ class PersonName(models.Model):
         ]
         indexes = [
             GinIndex(fields=["normalized"], opclasses=["gin_trgm_ops"], name="personname_trgm"),
+            # The names' words, for search's whole-word shortcut (selectors.NAME_WORDS).
+            GinIndex(
+                models.Func(
+                    models.F("normalized"),
+                    models.Value(" "),
+                    function="string_to_array",
+                    output_field=ArrayField(models.TextField()),
+                ),
+                name="personname_words",
+            ),
             models.Index(fields=["normalized"], name="personname_normalized_idx"),
         ]
 
@@ -162,7 +172,9 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    source = models.TextField()
+    source = models.TextField()  # the path the import reads (an upload is stored on the server)
+    # What the user gave: the uploaded file's name, or the path; shown on pages and in errors.
+    source_name = models.TextField(blank=True)
     # Set for a preview import: the data was loaded beside the current data, not over it.
     preview_name = models.CharField(max_length=40, blank=True)
     stage = models.CharField(max_length=20, blank=True)  # parse / extract / write, for the page
@@ -193,6 +205,31 @@ class ImportRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class RemovedPerson(models.Model):
+    """A person an import removed, and where its entries went: its old page says so."""
+
+    person_id = models.CharField(max_length=160, db_index=True)
+    name = models.TextField()
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="removed"
+    )
+    removed_at = models.DateTimeField(auto_now_add=True)
+    entries = models.PositiveIntegerField(default=0)  # entries it had before the import
+    # [{"person_id": str, "name": str, "entries": int}, ...], most entries first; entries that
+    # the import deleted with their papers are the difference to `entries`
+    went_to = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-removed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} (removed)"
+
+    @property
+    def deleted_entries(self) -> int:
+        return self.entries - sum(w["entries"] for w in self.went_to)
 
 
 class Preview(models.Model):

@@ -6,7 +6,7 @@ Checked in views (never only in templates): any partial can be requested on its 
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
@@ -20,7 +20,7 @@ REVIEWERS_OF_CHANGES = (MAINTAINER, ADMIN)  # approve, reject, revert, export; w
 IMPORTERS = (ADMIN,)  # start imports and previews
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def user_roles(user: User | AnonymousUser) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
@@ -29,23 +29,23 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     cached = getattr(user, "_role_names", None)
     if cached is None:
         cached = frozenset(user.groups.values_list("name", flat=True))
-        user._role_names = cached
+        user._role_names = cached  # type: ignore[attr-defined]  # a cache on the object, see above
     return cached
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def user_has_role(user: User | AnonymousUser, *roles: str) -> bool:
     return bool(user_roles(user).intersection(roles))
 
 
-def can_propose(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_propose(user: User | AnonymousUser) -> bool:
     return user_has_role(user, *PROPOSERS)
 
 
-def can_review(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_review(user: User | AnonymousUser) -> bool:
     return user_has_role(user, *REVIEWERS_OF_CHANGES)
 
 
-def can_import(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_import(user: User | AnonymousUser) -> bool:
     return user_has_role(user, *IMPORTERS)
 
 

@@ -2,7 +2,8 @@
 
 The catalog tables are written here and by the import (`papers.importing`) only. What must
 follow a write follows from it here: moving entries adds their printed names to the new person
-and refreshes both persons' statistics; the caller never has to remember.
+and refreshes both persons' statistics, and every write moves the catalog's version on (pages
+cached by browsers are then revalidated); the caller never has to remember.
 """
 
 from __future__ import annotations
@@ -11,10 +12,80 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from papers.models import Authorship, Person, PersonName
 from papers.names import normalize_name
+
+# -- version --------------------------------------------------------------------------------------
+
+
+def catalog_changed() -> None:
+    """Count a change of the catalog, once the current transaction commits.
+
+    Pages anyone may read are cached by browsers under a tag that includes this count
+    (`selectors.catalog_version`, `papers.caching`). Why a sequence, moved on after the commit:
+    a sequence takes no lock, so writers never wait on one another for it (a counter row would
+    serialise every apply and import on one row, and deadlock with their own row locks); and
+    since the number moves only after the data has committed, a page tagged with the new number
+    was read from the new data. A page read just before the number moved is tagged with the old
+    one, and is sent again on the next visit: too fresh, never stale. (A process killed in the
+    instant between its commit and this call would leave the old number until the next change.)
+    """
+    transaction.on_commit(_catalog_version_next, robust=True)
+
+
+def _catalog_version_next() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('papers_catalog_version')")
+
+
+# -- one lock order for every writer -------------------------------------------------------------
+
+# pg_advisory_xact_lock key of the catalog ("catalog" in ASCII): every writer takes it before any
+# row lock, so no two writers ever wait for each other in opposite orders (an import and an
+# approval used to deadlock). Imports, applies and reverts hold it exclusively; proposals that
+# only lock entries share it.
+CATALOG_LOCK_KEY = 0x636174616C6F67
+
+
+class CatalogBusy(ValidationError):
+    """Another writer (an import, usually) holds the catalog longer than a request may wait.
+    A ValidationError, so that every form and page that shows refusals shows this one too."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An import is running: the data is being rewritten. Nothing was changed; try again "
+            "when it has finished (see /imports/).",
+            code="catalog_busy",
+        )
+
+
+def catalog_lock(*, exclusive: bool, wait_seconds: float | None = None) -> None:
+    """Take the catalog lock until the transaction ends (call inside one). With `wait_seconds`,
+    give up after that long with CatalogBusy (requests); without, wait (imports)."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        if wait_seconds is None:
+            cursor.execute(f"SELECT {function}(%s)", [CATALOG_LOCK_KEY])
+            return
+        cursor.execute(f"SELECT pg_try_{function.removeprefix('pg_')}(%s)", [CATALOG_LOCK_KEY])
+        if cursor.fetchone()[0]:
+            return
+        # Someone holds it: wait, but not for an import's whole run.
+        cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(wait_seconds * 1000)}ms"])
+        try:
+            cursor.execute(f"SELECT {function}(%s)", [CATALOG_LOCK_KEY])
+        except OperationalError as exc:
+            raise CatalogBusy() from exc
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+
+
+def _request_wait() -> float:
+    return float(getattr(settings, "CATALOG_LOCK_WAIT_SECONDS", 5))
+
 
 # -- compare-and-swap ----------------------------------------------------------------------------
 
@@ -59,12 +130,15 @@ def claim_conflict(claim: EntryClaim, actual_person_id: str | None) -> EntryConf
     return None
 
 
-def entries_lock(ids: Iterable[int]) -> dict[int, Authorship]:
+def entries_lock(ids: Iterable[int], *, write: bool) -> dict[int, Authorship]:
     """Lock these entries until the transaction ends and return them as they are now.
 
-    Always in id order: two writers locking overlapping entries wait for each other instead of
-    deadlocking. Entries that no longer exist are missing from the result.
+    The catalog lock first (exclusive when the caller will write the catalog, shared when it
+    only proposes), then the rows, always in id order: two writers locking overlapping entries
+    wait for each other instead of deadlocking. Entries that no longer exist are missing from
+    the result. CatalogBusy when an import holds the catalog for longer than a request waits.
     """
+    catalog_lock(exclusive=write, wait_seconds=_request_wait())
     return {
         a.pk: a
         for a in Authorship.objects.select_for_update()
@@ -74,10 +148,14 @@ def entries_lock(ids: Iterable[int]) -> dict[int, Authorship]:
     }
 
 
-def entries_compare_and_lock(claims: Sequence[EntryClaim]) -> list[EntryConflict]:
+def entries_compare_and_lock(
+    claims: Sequence[EntryClaim], *, write: bool = True
+) -> list[EntryConflict]:
     """Lock the claimed entries and return every claim that no longer holds (in claim order).
     Call inside a transaction; write only when the list is empty."""
-    current = entries_lock(c.authorship_id for c in claims if c.authorship_id is not None)
+    current = entries_lock(
+        (c.authorship_id for c in claims if c.authorship_id is not None), write=write
+    )
     conflicts = []
     for claim in claims:
         entry = current.get(claim.authorship_id) if claim.authorship_id is not None else None
@@ -111,6 +189,7 @@ class PersonIdTaken(Exception):
 
 def persons_create(*, persons: Sequence[NewPersonSpec]) -> None:
     """Create verified persons with their canonical names; PersonIdTaken if an id exists."""
+    catalog_lock(exclusive=True, wait_seconds=_request_wait())
     taken = sorted(
         Person.objects.filter(id__in=[p.id for p in persons]).values_list("id", flat=True)
     )
@@ -139,6 +218,7 @@ def persons_create(*, persons: Sequence[NewPersonSpec]) -> None:
         {p.id: [(p.first_name, p.last_name)] for p in persons},
         canonical={p.id: (p.first_name, p.last_name) for p in persons},
     )
+    catalog_changed()
 
 
 def entries_reassign(*, targets: Mapping[int, str]) -> None:
@@ -150,6 +230,7 @@ def entries_reassign(*, targets: Mapping[int, str]) -> None:
     """
     if not targets:
         return
+    catalog_lock(exclusive=True, wait_seconds=_request_wait())  # held already by the caller
     entries = Authorship.objects.filter(pk__in=list(targets)).only(
         "id", "first", "last", "person_id"
     )
@@ -165,6 +246,7 @@ def entries_reassign(*, targets: Mapping[int, str]) -> None:
         Authorship.objects.filter(pk__in=ids).update(person_id=target)
     _names_add(names)
     persons_refresh_stats(person_ids=affected)
+    catalog_changed()
 
 
 def _names_add(
@@ -202,14 +284,17 @@ def persons_remove_unused(*, ids: Iterable[str], keep: Iterable[str] = ()) -> No
         .exclude(authorships__isnull=False)
         .delete()
     )
+    catalog_changed()
 
 
 def entries_set_explicit_id(*, explicit_ids: Mapping[int, str]) -> None:
     """Mirror the XML's `id` attribute of these entries after an export wrote it."""
+    catalog_lock(exclusive=True, wait_seconds=_request_wait())
     Authorship.objects.bulk_update(
         [Authorship(pk=pk, explicit_id=value) for pk, value in explicit_ids.items()],
         ["explicit_id"],
     )
+    catalog_changed()
 
 
 def persons_refresh_stats(*, person_ids: Iterable[str] | None = None) -> None:

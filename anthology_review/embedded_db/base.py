@@ -8,6 +8,7 @@ arguments), and this backend fills in `HOST` and `PORT` when it first connects.
 """
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ def server_location(pgdata: Path) -> dict[str, str]:
 
 
 class DatabaseClient(client.DatabaseClient):
-    def runshell(self, parameters: list[str]) -> None:
+    connection: "DatabaseWrapper"
+
+    def runshell(self, parameters: Iterable[str]) -> None:
         # `dbshell` reads HOST from the settings without connecting first.
         self.connection.locate_server()
         super().runshell(parameters)

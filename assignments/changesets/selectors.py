@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from assignments.models import ChangeSet, Move
@@ -15,7 +15,7 @@ OPEN_CHANGESET_STATUSES = (ChangeSet.Status.DRAFT, ChangeSet.Status.SUBMITTED)
 OPEN_MOVE_STATUSES = (Move.Status.PENDING, Move.Status.APPROVED)
 
 
-def draft_for_user(user: AbstractBaseUser | AnonymousUser) -> ChangeSet | None:
+def draft_for_user(user: User | AnonymousUser) -> ChangeSet | None:
     """The user's open draft, without creating one (reading a page never writes)."""
     if not user.is_authenticated:
         return None

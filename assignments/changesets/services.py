@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from acl_anthology.people import Name
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -22,7 +22,7 @@ from slugify import slugify
 
 from assignments.changesets import selectors
 from assignments.changesets.selectors import OPEN_CHANGESET_STATUSES
-from assignments.models import ChangeSet, Move, NewPerson
+from assignments.models import ChangeSet, Move, NewPerson, PageDecision
 from papers import services as catalog
 from papers.models import Authorship, Person
 from papers.orcid import orcid_clean
@@ -48,7 +48,7 @@ def _touch(changeset: ChangeSet) -> None:
     changeset.save(update_fields=["updated_at"])
 
 
-def changeset_get_or_create_draft(*, user: AbstractBaseUser) -> ChangeSet:
+def changeset_get_or_create_draft(*, user: User) -> ChangeSet:
     """The user's open draft, created on first use (one draft per reviewer)."""
     with transaction.atomic():
         # Lock the user row so two tabs proposing at once do not create two drafts.
@@ -86,12 +86,57 @@ def person_id_propose(*, first_name: str, last_name: str, degree: str = "", orci
     for candidate in candidates:
         if not person_id_taken(candidate):
             return candidate
+    if len(candidates) == 1:
+        taken = f"The id {candidates[0]} is taken."
+    else:
+        taken = f"The ids {', '.join(candidates[:-1])} and {candidates[-1]} are all taken."
     raise ValidationError(
-        {
-            "person_id": f"The ids {', '.join(candidates)} are all taken. Add the degree "
-            "institution or an ORCID iD, or type an id yourself."
-        }
+        {"person_id": f"{taken} Add the degree institution or an ORCID iD, or type an id yourself."}
     )
+
+
+def _orcid_check_free(orcid: str, *, exclude: NewPerson | None = None) -> None:
+    """Refuse an ORCID iD that a person has, or that an open change set proposes for a new
+    person (other than `exclude`)."""
+    if not orcid:
+        return
+    holder = Person.objects.filter(orcid=orcid).values_list("pk", flat=True).first()
+    if holder is not None:
+        raise ValidationError(
+            {
+                "orcid": f"ORCID iD {orcid} already belongs to {holder}: assign the papers "
+                "to that person instead."
+            }
+        )
+    pending = NewPerson.objects.filter(orcid=orcid, changeset__status__in=OPEN_CHANGESET_STATUSES)
+    if exclude is not None:
+        pending = pending.exclude(pk=exclude.pk)
+    if (found := pending.first()) is not None:
+        raise ValidationError(
+            {
+                "orcid": f"ORCID iD {orcid} is already proposed for the new person "
+                f"{found.person_id} (change set {found.changeset_id})."
+            }
+        )
+
+
+def _new_person_fields(
+    first_name: str, last_name: str, orcid: str, degree: str, comment: str
+) -> tuple[str, str, str, str, str]:
+    """The fields of a new person, trimmed and checked: ValidationError keyed by field."""
+    first_name, last_name = first_name.strip(), last_name.strip()
+    degree, comment = degree.strip(), comment.strip()
+    errors: dict[str, str] = {}
+    if not last_name:
+        errors["last_name"] = "A new person needs a last name."
+    try:
+        orcid = orcid_clean(orcid)
+    except ValidationError as e:
+        errors["orcid"] = e.messages[0]
+        orcid = ""
+    if errors:
+        raise ValidationError(errors)
+    return first_name, last_name, orcid, degree, comment
 
 
 def newperson_create(
@@ -105,40 +150,13 @@ def newperson_create(
     person_id: str | None = None,
 ) -> NewPerson:
     """Propose a new verified person in a draft; the id is proposed when not given."""
-    first_name, last_name = first_name.strip(), last_name.strip()
-    degree, comment = degree.strip(), comment.strip()
-    errors: dict[str, str] = {}
-    if not last_name:
-        errors["last_name"] = "A new person needs a last name."
-    try:
-        orcid = orcid_clean(orcid)
-    except ValidationError as e:
-        errors["orcid"] = e.messages[0]
-        orcid = ""
-    if errors:
-        raise ValidationError(errors)
+    first_name, last_name, orcid, degree, comment = _new_person_fields(
+        first_name, last_name, orcid, degree, comment
+    )
 
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        if orcid:
-            holder = Person.objects.filter(orcid=orcid).values_list("pk", flat=True).first()
-            if holder is not None:
-                raise ValidationError(
-                    {
-                        "orcid": f"ORCID iD {orcid} already belongs to {holder}: assign the papers "
-                        "to that person instead."
-                    }
-                )
-            pending = NewPerson.objects.filter(
-                orcid=orcid, changeset__status__in=OPEN_CHANGESET_STATUSES
-            ).first()
-            if pending is not None:
-                raise ValidationError(
-                    {
-                        "orcid": f"ORCID iD {orcid} is already proposed for the new person "
-                        f"{pending.person_id} (change set {pending.changeset_id})."
-                    }
-                )
+        _orcid_check_free(orcid)
         if person_id:
             person_id = person_id.strip().lower()
             if not PERSON_ID_RE.fullmatch(person_id):
@@ -212,7 +230,7 @@ def moves_add(
             target_id = to_new_person.person_id
 
         # Lock the entries: a concurrent proposal for the same entry waits, then sees ours.
-        locked = catalog.entries_lock(ids)
+        locked = catalog.entries_lock(ids, write=False)
         entries = sorted(locked.values(), key=lambda a: (a.item_id, a.pk))
         problems: list[str] = []
         if len(entries) != len(ids):
@@ -287,6 +305,13 @@ def moves_add(
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # A "one person" mark of the same draft vouches for what stays on the page: an entry
+        # moved away leaves it (else the decision and the move would contradict each other).
+        for decision in changeset.page_decisions.filter(
+            person_id__in={e.person_id for e in entries}
+        ):
+            decision.authorship_ids = [i for i in decision.authorship_ids if i not in set(ids)]
+            decision.save(update_fields=["authorship_ids"])
         _touch(changeset)
         return moves
 
@@ -323,17 +348,149 @@ def move_remove(*, changeset: ChangeSet, move: Move) -> None:
     """Take a move out of a draft; a new person left without moves goes too."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
-        move = Move.objects.filter(pk=move.pk, changeset=changeset).first()
-        if move is None:
+        found = Move.objects.filter(pk=move.pk, changeset=changeset).first()
+        if found is None:
             raise ValidationError("That move is not in this change set (already removed?).")
-        new_person_id = move.to_new_person_id
-        move.delete()
+        new_person_id = found.to_new_person_id
+        found.delete()
         if (
             new_person_id is not None
             and not Move.objects.filter(to_new_person_id=new_person_id).exists()
         ):
             NewPerson.objects.filter(pk=new_person_id).delete()
         _touch(changeset)
+
+
+def page_decision_add(
+    *, changeset: ChangeSet, person: Person, kind: str = PageDecision.Kind.ONE_PERSON
+) -> PageDecision:
+    """Mark a page "one person" in a draft: its entries (but those proposed to move away) are
+    one person. Reviewed and applied like a move; then a must-link decision for the clustering,
+    and the page leaves the queue of mixed pages."""
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        moving = set(
+            selectors.open_moves()
+            .filter(authorship__person=person)
+            .values_list("authorship_id", flat=True)
+        )
+        ids = sorted(
+            set(Authorship.objects.filter(person=person).values_list("pk", flat=True)) - moving
+        )
+        if len(ids) < 2:
+            raise ValidationError(
+                f"{person.pk} has {len(ids)} paper{'s' if len(ids) != 1 else ''} that stay: "
+                "nothing to mark as one person."
+            )
+        open_decisions = PageDecision.objects.filter(
+            person_id=person.pk,
+            kind=kind,
+            status__in=[Move.Status.PENDING, Move.Status.APPROVED],
+            changeset__status__in=OPEN_CHANGESET_STATUSES,
+        ).select_related("changeset__created_by")
+        for other in open_decisions:
+            where = (
+                "your change set"
+                if other.changeset_id == changeset.pk
+                else f"change set {other.changeset_id} by {other.changeset.created_by}"
+            )
+            raise ValidationError(f"{person.pk} is already marked one person in {where}.")
+        decision = PageDecision.objects.create(
+            changeset=changeset, person_id=person.pk, kind=kind, authorship_ids=ids
+        )
+        _touch(changeset)
+        return decision
+
+
+def page_decision_remove(*, changeset: ChangeSet, decision: PageDecision) -> None:
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        deleted, _ = PageDecision.objects.filter(pk=decision.pk, changeset=changeset).delete()
+        if not deleted:
+            raise ValidationError("That mark is not in this change set (already removed?).")
+        _touch(changeset)
+
+
+def newperson_update(
+    *,
+    changeset: ChangeSet,
+    new_person: NewPerson,
+    first_name: str,
+    last_name: str,
+    orcid: str = "",
+    degree: str = "",
+    comment: str = "",
+) -> NewPerson:
+    """Correct a new person of a draft before it is submitted. Its id stays: the moves and the
+    reviewer's notes name it."""
+    first_name, last_name, orcid, degree, comment = _new_person_fields(
+        first_name, last_name, orcid, degree, comment
+    )
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        found = (
+            NewPerson.objects.select_for_update()
+            .filter(pk=new_person.pk, changeset=changeset)
+            .first()
+        )
+        if found is None:
+            raise ValidationError("That new person is not in your draft.")
+        _orcid_check_free(orcid, exclude=found)
+        found.first_name, found.last_name = first_name, last_name
+        found.orcid, found.degree, found.comment = orcid, degree, comment
+        found.save()
+        _touch(changeset)
+        return found
+
+
+def changeset_withdraw(*, changeset: ChangeSet, user: User) -> ChangeSet:
+    """Take a submitted change set back before a maintainer decides: its moves, new persons and
+    marks return to the reviewer's draft (the set itself becomes the draft when there is
+    none). Returns the draft."""
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        locked = ChangeSet.objects.select_for_update().filter(pk=changeset.pk).first()
+        if locked is None or locked.created_by_id != user.pk:
+            raise ValidationError("Only the reviewer who wrote a change set can withdraw it.")
+        if locked.status != ChangeSet.Status.SUBMITTED:
+            raise ValidationError(
+                f"Change set {locked.pk} is {locked.get_status_display().lower()}: only "
+                "submitted change sets can be withdrawn."
+            )
+        if locked.reverts_id is not None:
+            raise ValidationError("A revert cannot be withdrawn; a maintainer decides it.")
+        draft = selectors.draft_for_user(user)
+        if draft is None:
+            locked.status = ChangeSet.Status.DRAFT
+            locked.submitted_at = None
+            locked.save(update_fields=["status", "submitted_at", "updated_at"])
+            return locked
+        draft = _locked_draft(draft)
+        locked.moves.update(changeset=draft)
+        locked.new_persons.update(changeset=draft)
+        # a page marked in both keeps the draft's mark
+        marked = set(draft.page_decisions.values_list("person_id", "kind"))
+        for decision in locked.page_decisions.all():
+            if (decision.person_id, decision.kind) in marked:
+                decision.delete()
+            else:
+                decision.changeset = draft
+                decision.save(update_fields=["changeset"])
+        if locked.note and locked.note not in draft.note:
+            draft.note = f"{draft.note}\n\n{locked.note}".strip()
+        draft.save(update_fields=["note", "updated_at"])
+        # nothing refers to the emptied set: it never reached a maintainer
+        locked.delete()
+        return draft
+
+
+def changeset_discard(*, changeset: ChangeSet, user: User) -> None:
+    """Throw a draft away, with its moves, new persons and marks."""
+    with transaction.atomic():
+        changeset = _locked_draft(changeset)
+        if changeset.created_by_id != user.pk:
+            raise ValidationError("Only the reviewer who wrote a draft can discard it.")
+        changeset.delete()
 
 
 def changeset_update_note(*, changeset: ChangeSet, note: str) -> ChangeSet:
@@ -345,16 +502,16 @@ def changeset_update_note(*, changeset: ChangeSet, note: str) -> ChangeSet:
         return changeset
 
 
-def changeset_submit(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_submit(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Send a draft to the maintainers; refuses an empty draft or moves made stale by an apply."""
     with transaction.atomic():
         changeset = _locked_draft(changeset)
         if changeset.created_by_id != user.pk:
             raise ValidationError("Only the reviewer who wrote a change set can submit it.")
         moves = list(changeset.moves.order_by("item_id", "role", "position"))
-        if not moves:
+        if not moves and not changeset.page_decisions.exists():
             raise ValidationError("The change set is empty: assign some papers first.")
-        stale = catalog.entries_compare_and_lock(selectors.claims(moves))
+        stale = catalog.entries_compare_and_lock(selectors.claims(moves), write=False)
         if stale:
             raise ValidationError(
                 [

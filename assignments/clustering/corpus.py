@@ -55,9 +55,10 @@ class CoauthorGraph:
             if len(keys) > 1:
                 rows.append(np.array(keys, dtype=np.int64))
         nodes = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
-        src, dst = [], []
-        for keys in rows:
-            ids = np.searchsorted(nodes, keys)
+        src: list[np.ndarray] = []
+        dst: list[np.ndarray] = []
+        for row in rows:
+            ids = np.searchsorted(nodes, row)
             a, b = np.meshgrid(ids, ids, indexing="ij")
             off = a != b
             src.append(a[off])

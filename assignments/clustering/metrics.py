@@ -4,11 +4,11 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
 
 
-def bcubed(
-    predicted: Mapping[Hashable, Hashable],
-    truth: Mapping[Hashable, Hashable],
+def bcubed[K: Hashable](
+    predicted: Mapping[K, Hashable],
+    truth: Mapping[K, Hashable],
     *,
-    group: Callable[[Hashable], Hashable] = lambda key: None,
+    group: Callable[[K], Hashable] = lambda key: None,
 ) -> tuple[float, float, float]:
     """B-cubed (precision, recall, F1) over the keys of `truth`.
 

@@ -8,6 +8,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -43,11 +44,12 @@ def single_thread():
 
 @dataclass
 class ClusteringModel:
-    classifier: object  # pair classifier (signature vs signature) with predict_proba
+    # pair classifier (signature vs signature) with predict_proba (sklearn ships no types)
+    classifier: Any
     idf: np.ndarray  # float16, one per hashed term
     name_stats: NameStats
     corpus: Corpus | None = None  # whole-Anthology topic space and coauthor graph
-    merger: object = None  # component-pair classifier (stage 2) with predict_proba
+    merger: Any = None  # component-pair classifier (stage 2) with predict_proba
     # typical merge-feature values of one person's groups, to rank the reasons of a separation
     merge_reference: np.ndarray | None = None
     threshold: float = 0.5  # stage-2 average-linkage merge threshold on pair probability
@@ -96,12 +98,9 @@ _cache: dict[str, ClusteringModel] = {}
 _lock = threading.Lock()
 
 
-def load_model(path: Path | str | None = None) -> ClusteringModel:
-    """Load (once per process) the model at `path`, default settings.CLUSTERING_MODEL_PATH."""
-    if path is None:
-        from django.conf import settings
-
-        path = settings.CLUSTERING_MODEL_PATH
+def load_model(path: Path | str) -> ClusteringModel:
+    """Load (once per process) the model at `path` (the app's is settings.CLUSTERING_MODEL_PATH:
+    the service itself knows nothing of Django)."""
     key = str(Path(path).resolve())
     with _lock:
         model = _cache.get(key)

@@ -363,7 +363,7 @@ def _separations(st: Stages, model, label: np.ndarray, clusters, between) -> lis
                 text = "two authors of one paper"
             else:
                 text = "kept apart by a reviewer"
-            reasons = [{"kind": "constraint", "text": text, "weight": 1.0}]
+            reasons: list[dict] = [{"kind": "constraint", "text": text, "weight": 1.0}]
         else:
             reasons = ranked[(a, b)] or [
                 {"kind": "overall", "text": f"weak overall similarity ({avg:.2f})", "weight": 0.0}
@@ -372,7 +372,7 @@ def _separations(st: Stages, model, label: np.ndarray, clusters, between) -> lis
             {
                 "clusters": [a, b],
                 "similarity": round(float(avg), 4),
-                "reason": "; ".join(r["text"] for r in reasons),
+                "reason": "; ".join(str(r["text"]) for r in reasons),
                 "reasons": reasons,
             }
         )
@@ -407,7 +407,7 @@ def _ranked_reasons(st: Stages, model, label, clusters, pairs) -> dict[tuple, li
     prob = model.predict_merge(np.vstack(variants)).reshape(len(variants), len(pairs))
     rise = prob[1:] - prob[0]
     for k, (p, q) in enumerate(pairs):
-        found = []
+        found: list[dict] = []
         for r, kind in enumerate(REASON_KINDS):
             text = _reason_text(kind, x[k], clusters[p].evidence, clusters[q].evidence)
             if text and rise[r, k] >= MIN_REASON_WEIGHT:

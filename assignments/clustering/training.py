@@ -15,7 +15,7 @@ import logging
 import random
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +165,7 @@ def make_blocks(
     synthetic_blocks: int = 1200,
     single_blocks: int = 0,
     exclude_names: Iterable[str] = (),
-    exclude_titles: set[tuple[str, int | None]] = frozenset(),
+    exclude_titles: Set[tuple[str, int | None]] = frozenset(),
 ) -> list[dict]:
     """Labelled blocks in the evaluation schema (`truth` maps signature id -> person)."""
     rng = random.Random(seed)
@@ -517,7 +517,7 @@ VALIDATION_SHARE = 0.15
 def train(
     datadir: Path | str,
     *,
-    exclude: list[dict] = (),
+    exclude: Sequence[dict] = (),
     tune_blocks: list[dict] | None = None,
     synthetic_blocks: int = SYNTHETIC_BLOCKS,
     single_blocks: int = SINGLE_BLOCKS,

@@ -28,7 +28,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from acl_anthology.collections import Volume
 from acl_anthology.config import config
@@ -167,7 +167,7 @@ class _Exporter:
                 "to_new_person"
             ):
                 originals[m.authorship_id] = m
-        entry = {"changeset": changeset.pk, "note": changeset.note, "moves": []}
+        entry: dict[str, Any] = {"changeset": changeset.pk, "note": changeset.note, "moves": []}
         self.summary.append(entry)
         for move in moves:
             label = f"change set {changeset.pk}, move {move.pk}"
@@ -212,12 +212,11 @@ class _Exporter:
 
     def _move(self, move: Move, ns, label: str) -> None:
         record: dict[str, Any] = {"previous_id": ns.id}
-        if move.to_new_person_id is not None:
-            if not self._create_person(move.to_new_person, move.pk, label):
-                return
-            target_id = move.to_new_person.person_id
-        else:
-            target_id = move.to_person_id
+        if move.to_new_person is not None and not self._create_person(
+            move.to_new_person, move.pk, label
+        ):
+            return
+        target_id = move.target_id
         if target_id.endswith("/unverified"):
             # An unverified person is reached by name alone; whether the name does reach it is
             # checked when the run is complete (keep_others).
@@ -257,7 +256,7 @@ class _Exporter:
             if person is not None:
                 person.disable_name_matching = False
         self.records[move.pk] = {"previous_id": original.target_id, "undoes": original.pk}
-        self.moved[id(ns)] = move.to_person_id
+        self.moved[id(ns)] = move.target_id
 
     def _drop_created(self, originals) -> None:
         for original in originals:
@@ -342,7 +341,7 @@ class _Exporter:
                 if id(ns) in self.moved:
                     continue
                 person = self.people.get(now)
-                if now in self.created:
+                if person is not None and now in self.created:
                     # A person this export creates would take entries by name: it must not.
                     person.disable_name_matching = True
                 elif (
@@ -396,7 +395,7 @@ def _fast_url_templates():
     same string, so the files are too.
     """
     keys = ("paper_page_template", "volume_page_template")
-    raw = OmegaConf.to_container(config, resolve=False)
+    raw = cast(dict[str, Any], OmegaConf.to_container(config, resolve=False))  # of a DictConfig
     try:
         for key in keys:
             config[key] = config[key]
@@ -525,7 +524,8 @@ def _mark_exported(changesets: list[ChangeSet], records: dict[int, dict[str, Any
         for m in moves:
             m.export_record = records[m.pk]
             if "undoes" in m.export_record:
-                new_id = originals[m.export_record["undoes"]].get("previous_id")
+                # never None: _undo read the same record when it exported the move
+                new_id = originals[m.export_record["undoes"]].get("previous_id")  # type: ignore[union-attr]
             else:
                 new_id = m.xml_id
             if m.authorship_id is not None:

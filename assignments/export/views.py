@@ -7,14 +7,15 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from assignments.export import services, tasks
 from assignments.models import ChangeSet, NewPerson
 from papers import permissions
+from papers.http import AuthenticatedRequest
 
 
 def _data_dir() -> str | None:
@@ -63,9 +64,9 @@ def _summary(result: services.ExportResult) -> dict:
                 "status": sets[pk].status,
                 "note": sets[pk].note,
                 "created_by": sets[pk].created_by.username,
-                "reviewed_by": sets[pk].reviewed_by.username if sets[pk].reviewed_by else None,
+                "reviewed_by": by.username if (by := sets[pk].reviewed_by) else None,
                 "review_comment": sets[pk].review_comment,
-                "applied_at": sets[pk].applied_at.isoformat() if sets[pk].applied_at else None,
+                "applied_at": at.isoformat() if (at := sets[pk].applied_at) else None,
                 "reverts": sets[pk].reverts_id,
                 "new_persons": new_persons.get(pk, []),
                 "moves": by_cs.get(pk, []),
@@ -76,9 +77,9 @@ def _summary(result: services.ExportResult) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @permissions.role_required(*permissions.REVIEWERS_OF_CHANGES)
-def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def review_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     """The pending export as a unified diff (`patch`) or a JSON summary (`json`)."""
     if fmt not in ("patch", "json"):
         raise Http404("Formats: patch, json.")

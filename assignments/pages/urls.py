@@ -19,11 +19,13 @@ person_patterns = [
     path(
         "people/<person:person_id>/suggestion/", views.person_suggestion, name="person_suggestion"
     ),
+    path("people/<person:person_id>/namesakes/", views.person_namesakes, name="person_namesakes"),
 ]
 
 app_name = "pages"
 urlpatterns = [
     path("", views.home, name="home"),
     path("mixed/", views.mixed, name="mixed"),
+    path("mixed/next/", views.mixed_next, name="mixed_next"),
     *person_patterns,
 ]

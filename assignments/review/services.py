@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assignments.changesets import selectors
-from assignments.models import ChangeSet, Move
+from assignments.models import ChangeSet, Move, PageDecision
+from assignments.suggestions import tasks as suggestion_tasks
 from papers import permissions
 from papers import services as catalog
 from papers.models import Person
@@ -31,7 +32,7 @@ class ChangeSetConflict(ValidationError):
         super().__init__([str(c) for c in conflicts])
 
 
-def _require_maintainer(user: AbstractBaseUser | AnonymousUser) -> None:
+def _require_maintainer(user: User | AnonymousUser) -> None:
     if not permissions.can_review(user):
         raise PermissionDenied("Only maintainers can review, apply or revert change sets.")
 
@@ -56,11 +57,13 @@ def _sync(target: ChangeSet, source: ChangeSet) -> None:
 def changeset_approve(
     *,
     changeset: ChangeSet,
-    user: AbstractBaseUser,
+    user: User,
     move_ids: Iterable[int] | None = None,
     comment: str = "",
+    decision_ids: Iterable[int] | None = None,
 ) -> ChangeSet:
-    """Approve all moves (or only `move_ids`, rejecting the others) and apply them at once.
+    """Approve all moves and page decisions (or only `move_ids` and `decision_ids`, rejecting
+    the others) and apply them at once.
 
     Raises `ChangeSetConflict` (and changes nothing) if an entry moved since the proposal.
     """
@@ -68,21 +71,32 @@ def changeset_approve(
     with transaction.atomic():
         locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="approved")
         moves = list(locked.moves.filter(status=Move.Status.PENDING))
-        if not moves:
+        decisions = list(locked.page_decisions.filter(status=Move.Status.PENDING))
+        if not moves and not decisions:
             raise ValidationError(f"Change set {locked.pk} has no moves to approve.")
-        if move_ids is None:
+        if move_ids is None and decision_ids is None:
             chosen = {m.pk for m in moves}
+            chosen_decisions = {d.pk for d in decisions}
         else:
-            chosen = {int(i) for i in move_ids}
+            chosen = {int(i) for i in move_ids or ()}
+            chosen_decisions = {int(i) for i in decision_ids or ()}
             unknown = chosen - {m.pk for m in moves}
             if unknown:
                 raise ValidationError(
                     f"Moves {sorted(unknown)} are not pending moves of change set {locked.pk}."
                 )
-            if not chosen:
+            if chosen_decisions - {d.pk for d in decisions}:
+                raise ValidationError(
+                    f"Some chosen page decisions are not pending in change set {locked.pk}."
+                )
+            if not chosen and not chosen_decisions:
                 raise ValidationError("Select at least one move to approve, or reject all.")
         Move.objects.filter(pk__in=chosen).update(status=Move.Status.APPROVED)
         Move.objects.filter(changeset=locked, status=Move.Status.PENDING).update(
+            status=Move.Status.REJECTED
+        )
+        PageDecision.objects.filter(pk__in=chosen_decisions).update(status=Move.Status.APPROVED)
+        PageDecision.objects.filter(changeset=locked, status=Move.Status.PENDING).update(
             status=Move.Status.REJECTED
         )
         locked.reviewed_by = user
@@ -93,13 +107,14 @@ def changeset_approve(
     return changeset
 
 
-def changeset_reject(
-    *, changeset: ChangeSet, user: AbstractBaseUser, comment: str = ""
-) -> ChangeSet:
+def changeset_reject(*, changeset: ChangeSet, user: User, comment: str = "") -> ChangeSet:
     _require_maintainer(user)
     with transaction.atomic():
         locked = _lock_changeset(changeset, status=ChangeSet.Status.SUBMITTED, action="rejected")
         locked.moves.filter(status__in=[Move.Status.PENDING, Move.Status.APPROVED]).update(
+            status=Move.Status.REJECTED
+        )
+        locked.page_decisions.filter(status__in=[Move.Status.PENDING, Move.Status.APPROVED]).update(
             status=Move.Status.REJECTED
         )
         locked.status = ChangeSet.Status.REJECTED
@@ -112,12 +127,43 @@ def changeset_reject(
 
 
 def _apply(changeset: ChangeSet) -> None:
-    """Apply the approved moves of a locked change set, or raise ChangeSetConflict."""
+    """Apply the approved moves and page decisions of a locked change set, or raise
+    ChangeSetConflict. The touched pages' suggestions are recomputed after the commit."""
     moves = list(
         changeset.moves.filter(status=Move.Status.APPROVED).select_related("to_new_person")
     )
-    if not moves:
+    decisions = list(changeset.page_decisions.filter(status=Move.Status.APPROVED))
+    # a revert also undoes the page decisions of the change set it reverts
+    original = changeset.reverts
+    undone = (
+        list(original.page_decisions.filter(status=Move.Status.APPLIED))
+        if original is not None
+        else []
+    )
+    if not moves and not decisions and not undone:
         raise ValidationError(f"Change set {changeset.pk} has no approved moves to apply.")
+    now = timezone.now()
+    if moves:
+        _apply_moves(moves)
+        Move.objects.filter(pk__in=[m.pk for m in moves]).update(
+            status=Move.Status.APPLIED, applied_at=now
+        )
+    PageDecision.objects.filter(pk__in=[d.pk for d in decisions]).update(
+        status=Move.Status.APPLIED, applied_at=now
+    )
+    changeset.status = ChangeSet.Status.APPLIED
+    changeset.applied_at = now
+    changeset.save()
+    if changeset.reverts_id is not None:
+        _mark_reverted(changeset, [m.authorship_id for m in moves])
+    suggestion_tasks.suggestions_refresh_enqueue(
+        person_ids={m.from_person_id for m in moves}
+        | {m.target_id for m in moves}
+        | {d.person_id for d in [*decisions, *undone]}
+    )
+
+
+def _apply_moves(moves: list[Move]) -> None:
     conflicts = catalog.entries_compare_and_lock(selectors.claims(moves))
     if conflicts:
         raise ChangeSetConflict(conflicts)
@@ -142,24 +188,19 @@ def _apply(changeset: ChangeSet) -> None:
         when = "was created meanwhile" if exc.meanwhile else "already exists"
         raise ChangeSetConflict([f"Person id {pid} {when}" for pid in exc.ids]) from exc
     # entries_compare_and_lock found every entry: none is None here
-    catalog.entries_reassign(targets={m.authorship_id: m.target_id for m in moves})
-
-    now = timezone.now()
-    Move.objects.filter(pk__in=[m.pk for m in moves]).update(
-        status=Move.Status.APPLIED, applied_at=now
+    catalog.entries_reassign(
+        targets={m.authorship_id: m.target_id for m in moves if m.authorship_id is not None}
     )
-    changeset.status = ChangeSet.Status.APPLIED
-    changeset.applied_at = now
-    changeset.save()
-    if changeset.reverts_id is not None:
-        _mark_reverted(changeset, [m.authorship_id for m in moves])
 
 
 def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
     original = revert.reverts
-    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=authorship_ids).update(
+    assert original is not None  # called for a revert only
+    ids = [i for i in authorship_ids if i is not None]  # moves whose entry is gone match none
+    original.moves.filter(status=Move.Status.APPLIED, authorship_id__in=ids).update(
         status=Move.Status.REVERTED
     )
+    original.page_decisions.filter(status=Move.Status.APPLIED).update(status=Move.Status.REVERTED)
     if not original.moves.filter(status=Move.Status.APPLIED).exists():
         original.status = ChangeSet.Status.REVERTED
         original.save(update_fields=["status", "updated_at"])
@@ -172,7 +213,7 @@ def _mark_reverted(revert: ChangeSet, authorship_ids: list[int | None]) -> None:
     )
 
 
-def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeSet:
+def changeset_revert(*, changeset: ChangeSet, user: User) -> ChangeSet:
     """Undo an applied change set in one action; returns the reverting change set.
 
     If later changes moved any of its entries again, the revert is not applied but submitted
@@ -189,8 +230,13 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         moves = list(
             locked.moves.filter(status=Move.Status.APPLIED).select_related("to_new_person")
         )
-        locked_entries = catalog.entries_lock(m.authorship_id for m in moves if m.authorship_id)
-        current = {pk: entry.person_id for pk, entry in locked_entries.items()}
+        locked_entries = catalog.entries_lock(
+            (m.authorship_id for m in moves if m.authorship_id), write=True
+        )
+        # `int | None`: a move whose entry is gone looks up None and finds nothing
+        current: dict[int | None, str] = {
+            pk: entry.person_id for pk, entry in locked_entries.items()
+        }
         sources = {m.from_person_id for m in moves}
         missing = sorted(
             sources - set(Person.objects.filter(id__in=sources).values_list("id", flat=True))
@@ -207,7 +253,7 @@ def changeset_revert(*, changeset: ChangeSet, user: AbstractBaseUser) -> ChangeS
         )
         # Entries gone, or already back where they were, have nothing to undo.
         undo = [(m, now) for m, now in now_at if now is not None and now != m.from_person_id]
-        if not undo:
+        if not undo and not locked.page_decisions.filter(status=Move.Status.APPLIED).exists():
             raise ValidationError(
                 f"Nothing to revert: every entry of change set {locked.pk} is back or gone."
             )

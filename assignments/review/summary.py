@@ -6,6 +6,7 @@ by `assignments.export.people`, the export's own rule); per move, its XML line b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from assignments.export import people
 from assignments.models import ChangeSet, Move
@@ -89,8 +90,9 @@ def changeset_effect(changeset: ChangeSet) -> ChangeSetEffect:
     for m in moves:
         if m.status == Move.Status.REJECTED or (applied and m.status != Move.Status.APPLIED):
             continue
-        m.xml_before = _xml_line(m, after=False)
-        m.xml_after = _xml_line(m, after=True)
+        # Shown by the review page's template; not fields of the model.
+        m.xml_before = _xml_line(m, after=False)  # type: ignore[attr-defined]
+        m.xml_after = _xml_line(m, after=True)  # type: ignore[attr-defined]
         taking_effect.append(m)
         effects[m.from_person_id].leaving.append(m)
         effects[m.target_id].arriving.append(m)
@@ -111,7 +113,7 @@ def changeset_effect(changeset: ChangeSet) -> ChangeSetEffect:
                 for n in sorted(p.name_variants.all(), key=lambda n: (not n.is_canonical, n.pk))
                 if n.is_explicit
             ]
-            kept = {
+            kept: dict[str, Any] = {
                 "orcid": p.orcid,
                 "degree": p.degree,
                 "comment": p.comment,

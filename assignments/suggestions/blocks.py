@@ -1,29 +1,25 @@
 """Person pages as blocks of clustering signatures, read from the catalog in bulk.
 
-The one place signatures are built from the database: `refresh_suggestions` (every page) and a
-page's on-demand split (one page) both call `page_blocks`. A handful of queries in total,
-whatever the number of persons: entries, papers, volumes and reviewers' decisions are each read
-once, in bulk, and grouped in memory.
+The one place signatures are built from the database: `refresh_suggestions` (every page, in
+batches: `page_block_batches`) and a page's on-demand split (one page: `page_blocks`). A handful
+of queries whatever the number of persons: entries, papers, volumes and reviewers' decisions are
+each read once per call (once per batch), in bulk, and grouped in memory.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
+
+from django.db.models import Count, QuerySet
 
 from assignments import decisions
 from assignments.clustering.signatures import coauthors_of, make_signature, printed_name
+from assignments.suggestions.work import PageBlock
 from papers.models import Authorship, Paper, Volume
 
-
-@dataclass
-class PageBlock:
-    person_id: str
-    signatures: list[dict]
-    must_link: list[tuple[str, str]] = field(default_factory=list)
-    cannot_link: list[tuple[str, str]] = field(default_factory=list)
+__all__ = ["PageBlock", "page_block_batches", "page_blocks", "pages_count", "qualifying"]
 
 
 class _Entry(NamedTuple):
@@ -49,14 +45,66 @@ class _Text(NamedTuple):
 
 
 def page_blocks(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -> list[PageBlock]:
-    """One block per person page with `min_items`+ items (all pages, or only `person_ids`)."""
+    """One block per person page with `min_items`+ items (all pages, or only `person_ids`), in
+    one list: every entry is read in one query."""
     entries = Authorship.objects.order_by("item_id", "role", "position")
     wanted = set(person_ids) if person_ids is not None else None
     if wanted is not None:
-        # the items of the wanted pages, with every entry on them (the coauthors)
-        entries = entries.filter(
-            item_id__in=Authorship.objects.filter(person_id__in=wanted).values("item_id")
+        entries = _entries_of_items_of(wanted)
+    return _blocks(entries, wanted=wanted, min_items=min_items)
+
+
+def page_block_batches(
+    *, min_items: int = 2, person_ids: Iterable[str] | None = None, batch_size: int = 2000
+) -> Iterator[list[PageBlock]]:
+    """`page_blocks` for `batch_size` pages at a time, in person id order: memory is bounded by
+    one batch whatever the size of the catalog, and each batch costs the same five queries
+    (the next page ids, their entries, papers, volumes, decisions)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    after = ""
+    while True:
+        ids = list(
+            qualifying(min_items=min_items, person_ids=person_ids)
+            .filter(person_id__gt=after)
+            .order_by("person_id")
+            .values_list("person_id", flat=True)[:batch_size]
         )
+        if not ids:
+            return
+        wanted = set(ids)
+        yield _blocks(_entries_of_items_of(wanted), wanted=wanted, min_items=min_items)
+        if len(ids) < batch_size:
+            return
+        after = ids[-1]
+
+
+def pages_count(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -> int:
+    """How many pages `page_block_batches` yields (one query)."""
+    return qualifying(min_items=min_items, person_ids=person_ids).count()
+
+
+def qualifying(*, min_items: int = 2, person_ids: Iterable[str] | None = None) -> QuerySet:
+    """The rule for a page that has a block: its person has `min_items`+ distinct items. One
+    row per such person (`person_id`); read from the (person, item_id) index alone."""
+    entries = Authorship.objects.all()
+    if person_ids is not None:
+        entries = entries.filter(person_id__in=set(person_ids))
+    return (
+        entries.values("person_id")
+        .annotate(items=Count("item_id", distinct=True))
+        .filter(items__gte=min_items)
+    )
+
+
+def _entries_of_items_of(wanted: set[str]) -> QuerySet:
+    """The items of the wanted pages, with every entry on them (the coauthors)."""
+    return Authorship.objects.order_by("item_id", "role", "position").filter(
+        item_id__in=Authorship.objects.filter(person_id__in=wanted).values("item_id")
+    )
+
+
+def _blocks(entries: QuerySet, *, wanted: set[str] | None, min_items: int) -> list[PageBlock]:
     rows = [
         _Entry(*values)
         for values in entries.values_list(*_Entry._fields).iterator(chunk_size=20_000)

@@ -1,80 +1,109 @@
-"""Writes of stored suggestions: the clustering service run over person pages, results kept."""
+"""Writes of stored suggestions: the clustering service run over person pages, results kept.
+
+Pages stream through in batches: read (`blocks.page_block_batches`), split (in this process, in
+forked processes or on a Dask cluster: `runners`), stored as the results come back
+(`suggestions_store`, per batch), and once every page is done the pages that no longer qualify
+lose their suggestion (`suggestions_prune`). Memory on this side is bounded by the pages in
+flight, whatever the size of the catalog.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
+import distributed
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from assignments import clustering
 from assignments.models import Suggestion
-from assignments.suggestions.blocks import PageBlock
-from assignments.suggestions.split import suggestion_cluster
+from assignments.suggestions import blocks, runners
+from assignments.suggestions.split import entries_fingerprint, suggestion_cluster
+from assignments.suggestions.work import PageBlock
 
-_MODEL = None  # set in the parent before forking, shared copy-on-write by the workers
-
-
-def _split(block: PageBlock) -> tuple[str, dict | None, str]:
-    try:
-        result = clustering.split_block(
-            block.signatures,
-            model=_MODEL,
-            must_link=block.must_link,
-            cannot_link=block.cannot_link,
-        )
-    except (ValueError, clustering.ConstraintError) as e:
-        # Contradictory reviewer decisions: keep going, report the page.
-        return block.person_id, None, str(e)
-    return block.person_id, result.to_dict(), ""
+BATCH_PAGES = 2000  # pages read from the database, and written back, at a time
+MIN_ITEMS = 2  # a page with one item has nothing to split
+LOCAL_MIN_PAGES = 50  # fewer pages than this are split in this process: forking costs more
 
 
 @dataclass
 class RefreshResult:
-    results: dict[str, dict] = field(default_factory=dict)  # person id -> BlockResult.to_dict()
+    clustered: int = 0  # pages split and stored
+    mixed: int = 0  # of which split in 2+ groups
     failures: list[tuple[str, str]] = field(default_factory=list)  # (person id, why)
 
-    @property
-    def mixed(self) -> int:
-        return sum(1 for r in self.results.values() if len(r["clusters"]) > 1)
 
-
-def blocks_split(
-    blocks: list[PageBlock], *, model: clustering.ClusteringModel, jobs: int = 1
+def suggestions_refresh(
+    *,
+    model: clustering.ClusteringModel,
+    person_ids: Iterable[str] | None = None,
+    jobs: int = 1,
+    client: distributed.Client | None = None,
+    batch_size: int = BATCH_PAGES,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RefreshResult:
-    """Split every block, in `jobs` forked processes for many blocks."""
-    global _MODEL
-    _MODEL = model
-    # Largest pages first so that one long block does not finish last on its own.
-    blocks = sorted(blocks, key=lambda b: -len(b.signatures))
-    out = RefreshResult()
-    outputs: Iterable[tuple[str, dict | None, str]]
-    if jobs == 1 or len(blocks) < 50:
-        outputs = map(_split, blocks)
-        _collect(outputs, out)
+    """Split every page with 2+ items (or only `person_ids`) and store each split: on the Dask
+    cluster of `client` when given, else in `jobs` local processes. A page that fails keeps its
+    last suggestion; `progress(done, total)` is called as pages come back."""
+    only = sorted(set(person_ids)) if person_ids is not None else None
+    total = blocks.pages_count(min_items=MIN_ITEMS, person_ids=only)
+    # The entry count of each page sent and not yet back (its Suggestion.item_count).
+    sizes: dict[str, int] = {}
+
+    def batches() -> Iterator[list[PageBlock]]:
+        for batch in blocks.page_block_batches(
+            min_items=MIN_ITEMS, person_ids=only, batch_size=batch_size
+        ):
+            sizes.update((b.person_id, len(b.signatures)) for b in batch)
+            yield batch
+
+    # Two batches in flight: the workers keep busy while the next batch is read.
+    in_flight = 2 * batch_size
+    if client is not None:
+        outputs = runners.split_on_cluster(
+            batches(), model=model, client=client, max_pages_in_flight=in_flight
+        )
+    elif jobs == 1 or total < LOCAL_MIN_PAGES:
+        outputs = runners.split_here(batches(), model=model)
     else:
-        connections.close_all()  # never share a database socket with forked workers
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            _collect(pool.map(_split, blocks, chunksize=64), out)
-    return out
+        outputs = runners.split_locally(
+            batches(), model=model, jobs=jobs, max_pages_in_flight=in_flight
+        )
 
-
-def _collect(outputs: Iterable, out: RefreshResult) -> None:
+    out = RefreshResult()
+    results: dict[str, dict] = {}
     for person_id, result, error in outputs:
         if result is None:
             out.failures.append((person_id, error))
+            sizes.pop(person_id)
         else:
-            out.results[person_id] = result
+            out.clustered += 1
+            out.mixed += len(result["clusters"]) > 1
+            results[person_id] = result
+        if len(results) >= batch_size:
+            _store(results, sizes, dry_run=dry_run)
+        if progress is not None:
+            progress(out.clustered + len(out.failures), total)
+    _store(results, sizes, dry_run=dry_run)
+    if not dry_run:
+        suggestions_prune(person_ids=only)
+    return out
 
 
-def suggestions_store(
-    *, results: dict[str, dict], sizes: dict[str, int], only: list[str] | None = None
-) -> None:
-    """Store the split of each page; pages that no longer qualify (fewer than 2 entries, or
-    gone) lose their suggestion; a page that failed this time keeps its last one."""
+def _store(results: dict[str, dict], sizes: dict[str, int], *, dry_run: bool) -> None:
+    """Store and forget the results collected so far."""
+    done = {person_id: sizes.pop(person_id) for person_id in results}
+    if not dry_run and results:
+        suggestions_store(results=results, sizes=done)
+    results.clear()
+
+
+def suggestions_store(*, results: dict[str, dict], sizes: dict[str, int]) -> None:
+    """Store (insert or replace) the split of each page in `results`: person id ->
+    `BlockResult.to_dict()`, with `sizes`: person id -> the page's entry count."""
     rows = [
         Suggestion(
             person_id=person_id,
@@ -90,14 +119,11 @@ def suggestions_store(
             ],
             separations=r["separations"],
             item_count=sizes[person_id],
+            fingerprint=entries_fingerprint(s for c in r["clusters"] for s in c["signatures"]),
         )
         for person_id, r in results.items()
     ]
     with transaction.atomic():
-        stale = Suggestion.objects.exclude(person_id__in=list(sizes))
-        if only is not None:
-            stale = stale.filter(person_id__in=only)
-        stale.delete()
         Suggestion.objects.bulk_create(
             rows,
             batch_size=2000,
@@ -109,6 +135,31 @@ def suggestions_store(
                 "clusters",
                 "separations",
                 "item_count",
+                "fingerprint",
                 "computed_at",
             ],
         )
+
+
+def suggestions_prune(*, person_ids: Iterable[str] | None = None) -> int:
+    """Pages that no longer qualify (fewer than 2 items, or gone) lose their suggestion (all
+    pages, or only `person_ids`); a page that failed this time keeps its last one. Asked of the
+    catalog as it is now, in one statement: no list of every page is held here."""
+    stale = Suggestion.objects.filter(
+        ~Exists(blocks.qualifying(min_items=MIN_ITEMS).filter(person_id=OuterRef("person_id")))
+    )
+    if person_ids is not None:
+        stale = stale.filter(person_id__in=list(person_ids))
+    deleted, _ = stale.delete()
+    return deleted
+
+
+def suggestions_refresh_pages(
+    *, person_ids: Iterable[str], model: clustering.ClusteringModel | None = None
+) -> RefreshResult:
+    """Split these pages again and store the result (what follows an apply, a revert or an
+    import): pages left with fewer than 2 items, or gone, lose their suggestion."""
+    return suggestions_refresh(
+        model=model or clustering.load_model(settings.CLUSTERING_MODEL_PATH),
+        person_ids=person_ids,
+    )

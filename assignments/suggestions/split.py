@@ -8,10 +8,11 @@ kept apart.
 import hashlib
 import importlib
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 
 from assignments.models import Suggestion
@@ -34,6 +35,11 @@ class Group:
     authorship_ids: list[int]
     confidence: float | None
     evidence: list[tuple[str, str]]  # (label, formatted value)
+    proposed: int = 0  # of its papers, how many are in a change set already (set by the page)
+
+    @property
+    def selectable(self) -> int:
+        return len(self.authorship_ids) - self.proposed
 
     @property
     def ids_csv(self) -> str:
@@ -53,12 +59,17 @@ class SuggestedSplit:
     deferred: int = 0  # entries to split in a follow-up request (0: nothing deferred)
     computed_at: datetime | None = None
     message: str = ""  # why there is no split to show
+    # The stored suggestion was computed from other entries than the page has now (it is being
+    # recomputed): what is shown instead says so.
+    stale: bool = False
 
     @property
     def mixed(self) -> bool:
         return len(self.groups) > 1
 
 
+# Labels for the evidence the clustering service names; a key it adds later shows with its own
+# name until it gets one here.
 EVIDENCE_LABELS = {
     "coauthors": "Coauthors",
     "terms": "Distinguishing terms",
@@ -68,32 +79,30 @@ EVIDENCE_LABELS = {
 }
 
 
-def _format_item(item: object) -> str:
-    # Evidence lists hold strings or (value, count) pairs depending on the feature.
-    if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], int | float):
-        return f"{item[0]} ({item[1]:g})"
-    if isinstance(item, dict):
-        name = item.get("name") or item.get("value") or item.get("term") or ""
-        count = item.get("count")
-        return f"{name} ({count})" if count else str(name)
-    return str(item)
-
-
 def evidence_display(evidence: dict) -> list[tuple[str, str]]:
-    """Evidence as label/text pairs in a fixed order, empty features left out."""
+    """Evidence as label/text pairs, in the order the service gives it (strongest first),
+    empty features left out. Values are lists of strings; `years` is [first, last]."""
     shown: list[tuple[str, str]] = []
-    for key, label in EVIDENCE_LABELS.items():
-        value = evidence.get(key)
+    for key, value in evidence.items():
         if not value:
             continue
+        label = EVIDENCE_LABELS.get(key) or key.replace("_", " ").capitalize()
         if key == "years" and isinstance(value, list | tuple) and len(value) == 2:
             text = str(value[0]) if value[0] == value[1] else f"{value[0]}–{value[1]}"
         elif isinstance(value, list | tuple):
-            text = ", ".join(_format_item(v) for v in value[:8])
+            text = ", ".join(str(v) for v in value[:8])
         else:
             text = str(value)
         shown.append((label, text))
     return shown
+
+
+def entries_fingerprint(authorship_ids: Iterable[int | str]) -> str:
+    """Which entries a split was computed from, in 32 characters (`Suggestion.fingerprint`).
+    The same text as PostgreSQL's md5(string_agg(id::text, ',' ORDER BY id)) over the page's
+    entries, so the queue can compare it in SQL (`pages.queue`)."""
+    ids = sorted(int(i) for i in authorship_ids)
+    return hashlib.md5(",".join(map(str, ids)).encode(), usedforsecurity=False).hexdigest()
 
 
 def suggestion_cluster(*, signature_ids: Sequence[str], confidence: float, evidence: dict) -> dict:
@@ -135,19 +144,68 @@ def _groups_from_clusters(
         number_of[index] = number
     reasons = []
     for separation in separations:
-        pair = [number_of.get(i) for i in separation.get("clusters", ())]
+        indexes = list(separation.get("clusters", ()))
+        pair = [number_of.get(i) for i in indexes]
         if len(pair) == 2 and None not in pair and separation.get("reason"):
-            a, b = sorted(pair)
-            reasons.append((a, b, f"Groups {a} and {b}: {separation['reason']}"))
+            # evidence in the order of the group numbers
+            (a, ia), (b, ib) = sorted(zip(pair, indexes, strict=True))
+            reason = separation_reason(
+                clusters[ia].get("evidence") or {},
+                clusters[ib].get("evidence") or {},
+                separation["reason"],
+            )
+            reasons.append((a, b, f"Groups {a} and {b}: {reason}"))
     return [g for _, g in groups], [text for *_, text in sorted(set(reasons))]
+
+
+# Reasons the clustering gives for a pair it was not allowed to join: they stand as given.
+CONSTRAINT_REASONS = ("different ORCIDs", "kept apart by a reviewer")
+YEARS_APART = 5  # a gap the clustering service also calls "years apart"
+
+
+def _years(span: Sequence[int]) -> str:
+    return str(span[0]) if span[0] == span[1] else f"{span[0]}–{span[1]}"
+
+
+def separation_reason(first: dict, second: dict, given: str) -> str:
+    """Why two groups were kept apart, from their evidence, the strongest first: no shared
+    coauthors, then different affiliations, topics, years, venues. The clustering service
+    names one reason by a fixed rule ("years apart" even when the coauthors are disjoint);
+    a reviewer should read the evidence that weighs most first."""
+    if given in CONSTRAINT_REASONS:
+        return given
+    found = []
+    coauthors = [list(e.get("coauthors") or ()) for e in (first, second)]
+    if all(coauthors) and not set(coauthors[0]) & set(coauthors[1]):
+        found.append(f"no shared coauthors ({coauthors[0][0]} … vs {coauthors[1][0]} …)")
+    affiliations = [list(e.get("affiliations") or ()) for e in (first, second)]
+    if all(affiliations) and not set(affiliations[0]) & set(affiliations[1]):
+        found.append(f"different affiliations ({affiliations[0][0]} vs {affiliations[1][0]})")
+    terms = [list(e.get("terms") or ()) for e in (first, second)]
+    if all(terms) and not set(terms[0]) & set(terms[1]):
+        found.append(f"different topics ({', '.join(terms[0][:2])} vs {', '.join(terms[1][:2])})")
+    years = [list(e.get("years") or ()) for e in (first, second)]
+    if all(len(y) == 2 for y in years):
+        (a0, a1), (b0, b1) = years
+        if a0 - b1 >= YEARS_APART or b0 - a1 >= YEARS_APART:
+            found.append(f"years apart ({_years(years[0])} vs {_years(years[1])})")
+    venues = [list(e.get("venues") or ()) for e in (first, second)]
+    if all(venues) and not set(venues[0]) & set(venues[1]):
+        found.append(f"different venues ({venues[0][0]} vs {venues[1][0]})")
+    return "; ".join(found) if found else given
 
 
 def stored_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit | None:
     suggestion = Suggestion.objects.filter(person=person).first()
     if suggestion is None:
         return None
+    on_page = {e.pk for e in entries}
+    split_from = {int(i) for c in suggestion.clusters for i in c.get("authorships") or ()}
+    if split_from != on_page:
+        # Papers arrived or left since: its groups and counts describe another page.
+        return SuggestedSplit(source="stored", computed_at=suggestion.computed_at, stale=True)
     groups, separations = _groups_from_clusters(
-        suggestion.clusters, {e.pk for e in entries}, suggestion.separations
+        suggestion.clusters, on_page, suggestion.separations
     )
     return SuggestedSplit(
         groups=groups,
@@ -183,7 +241,7 @@ def computed_split(person: Person, entries: Sequence[Entry]) -> SuggestedSplit:
     if cached is not None:
         return cached
     try:
-        model = clustering.load_model()
+        model = clustering.load_model(settings.CLUSTERING_MODEL_PATH)
         result = clustering.split_block(
             block.signatures,
             model=model,
@@ -223,12 +281,17 @@ def suggested_split(
     """The stored suggestion when there is one, else one computed on demand (or, for a page
     larger than `defer_above`, a note that it is to be fetched separately)."""
     stored = stored_split(person, entries)
-    if stored is not None:
+    if stored is not None and not stored.stale:
         return stored
+    stale = stored is not None
     if (
         defer_above is not None
         and len(entries) > defer_above
         and len(entries) <= ON_DEMAND_MAX_ENTRIES
     ):
-        return SuggestedSplit(deferred=len(entries))
-    return computed_split(person, entries)
+        return SuggestedSplit(deferred=len(entries), stale=stale)
+    computed = computed_split(person, entries)
+    if stale:
+        # a copy: the computed split is cached and shared
+        computed = replace(computed, stale=True)
+    return computed

@@ -17,9 +17,12 @@ from pathlib import Path
 
 from papers.importing.errors import AnthologyDataError
 
-# Unpacked archives may not be larger than this, nor hold more members (decompression bombs).
-ARCHIVE_MAX_BYTES = 4 * 1024**3
-ARCHIVE_MAX_MEMBERS = 50_000
+# Limits on what an archive may unpack to (decompression bombs), from the real Anthology with
+# headroom: the 2025-05 data/ folder is 1,440 files, 121 MB, its largest file 3.1 MB
+# (xml/2024.emnlp.xml); a whole checkout is a few thousand files.
+ARCHIVE_MAX_BYTES = 2 * 1024**3  # all members together (~16x the data)
+ARCHIVE_MAX_MEMBER_BYTES = 64 * 1024**2  # any one file (~20x the largest)
+ARCHIVE_MAX_MEMBERS = 20_000
 
 
 def _safe_members_tar(archive: tarfile.TarFile, dest: Path) -> list[tarfile.TarInfo]:
@@ -44,9 +47,16 @@ def _check_members(dest: Path, members: list[tuple[str, int, bool, bool]]) -> No
             raise AnthologyDataError(f"archive member {name!r} is a link; links are refused")
         if is_special:
             raise AnthologyDataError(f"archive member {name!r} is not a file or folder")
+        if size > ARCHIVE_MAX_MEMBER_BYTES:
+            raise AnthologyDataError(
+                f"archive member {name!r} unpacks to {size} bytes, over the limit of "
+                f"{ARCHIVE_MAX_MEMBER_BYTES} bytes for one file; refused"
+            )
         total += size
         if total > ARCHIVE_MAX_BYTES:
-            raise AnthologyDataError("archive unpacks to more than 4 GiB; refused")
+            raise AnthologyDataError(
+                f"archive unpacks to more than {ARCHIVE_MAX_BYTES} bytes; refused"
+            )
 
 
 def extract_archive(archive_path: Path, dest: Path) -> None:
@@ -102,13 +112,23 @@ def is_archive(path: Path) -> bool:
 
 
 @contextmanager
-def open_data_dir(path: str | Path) -> Iterator[Path]:
-    """Yield the data folder for PATH: a checkout, its data/ folder, or an archive of either."""
+def open_data_dir(path: str | Path, *, workdir: Path | None = None) -> Iterator[Path]:
+    """Yield the data folder for PATH: a checkout, its data/ folder, or an archive of either.
+
+    An archive is unpacked into `workdir` (a fresh temporary folder when None), which is
+    removed on every way out; a folder that a crash leaves behind is known by name to whoever
+    owns `workdir` (the import's `runs_reap`).
+    """
     path = Path(path)
     if not path.exists():
         raise AnthologyDataError(f"{path}: no such file or folder")
     if is_archive(path):
-        tmp = Path(tempfile.mkdtemp(prefix="anthology-import-"))
+        if workdir is None:
+            tmp = Path(tempfile.mkdtemp(prefix="anthology-import-"))
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir(parents=True)
+            tmp = workdir
         try:
             extract_archive(path, tmp)
             yield find_data_dir(tmp)

@@ -41,15 +41,18 @@ def preview_name_check(name: str) -> None:
 
 def preview_write(
     run: ImportRun, snap: Snapshot, name: str, progress: ProgressCallback | None
-) -> tuple[dict[str, int], list[str], dict]:
+) -> tuple[dict[str, int], list[str], list[str], dict]:
     """Copy the current data into a schema of its own and merge the snapshot into the copy."""
     schema = preview_schema(name)
     with transaction.atomic(), connection.cursor() as cursor:
-        # The lock every import takes (papers.importing.services). Under READ COMMITTED each
-        # INSERT ... SELECT below sees its own moment: an import or an applied change set
-        # committing between two of them would leave the copies disagreeing. Both write
-        # papers_authorship, so while this lock is held they wait, and the copies see one moment.
-        cursor.execute("LOCK TABLE papers_authorship IN SHARE ROW EXCLUSIVE MODE")
+        # The lock every catalog writer takes. Under READ COMMITTED each INSERT ... SELECT
+        # below sees its own moment: an import or an applied change set committing between two
+        # of them would leave the copies disagreeing. While this lock is held they wait, and the
+        # copies see one moment.
+        catalog.catalog_lock(exclusive=True)
+        # Again under the lock: a preview of the same name started at the same moment has
+        # committed by now, and this one is refused by name instead of by CREATE SCHEMA.
+        preview_name_check(name)
         if progress:
             progress("write", 0, 1)
         cursor.execute(f"CREATE SCHEMA {schema}")
@@ -83,16 +86,17 @@ def preview_write(
         for definition in index_definitions:
             cursor.execute(definition)
         cursor.execute(f"SET LOCAL search_path TO {schema}, public")
-        counts, conflicts = writer.merge(cursor, snap, decisions.current())
+        counts, conflicts, orphaned = writer.merge(cursor, snap, decisions.current())
         catalog.persons_refresh_stats()
         effect = _preview_effect(cursor, schema)
         effect["conflicts"] = conflicts
+        effect["orphaned"] = orphaned
         cursor.execute("SET LOCAL search_path TO DEFAULT")
         Preview.objects.create(name=name, source=snap.source, import_run=run, effect=effect)
         if progress:
             progress("write", 1, 1)
     counts["conflicts"] = len(conflicts)
-    return counts, conflicts, effect
+    return counts, conflicts, orphaned, effect
 
 
 def _rows(cursor, sql: str) -> list[dict]:
@@ -168,20 +172,29 @@ def effect_lines(effect: dict) -> list[str]:
         for p in effect.get("persons_renamed", [])
     ]
     lines += [
-        f"entry {e['item_id']} {e['role']} {e['position']} ({e['name']}): "
+        f"entry {e['item_id']} {e['role']} #{e['position'] + 1} ({e['name']}): "
         f"{e['before']} -> {e['after']}"
         for e in effect.get("entries_changed", [])
     ]
     lines += [f"conflict: {line}" for line in effect.get("conflicts", [])]
+    lines += [f"orphaned: {line}" for line in effect.get("orphaned", [])]
     counts = effect.get("counts", {})
+    added = counts.get("persons_added", 0)
+    entries = counts.get("entries_changed", 0)
+    gaining = counts.get("pages_gaining", 0)
+    unverified = counts.get("new_unverified", 0)
     lines.append(
-        f"{counts.get('persons_added', 0)} persons added, {counts.get('persons_removed', 0)} "
+        f"{_count(added, 'person', 'persons')} added, {counts.get('persons_removed', 0)} "
         f"removed, {counts.get('persons_renamed', 0)} renamed; "
-        f"{counts.get('entries_changed', 0)} entries change person; "
-        f"{counts.get('new_unverified', 0)} new unverified pages; "
-        f"{counts.get('pages_gaining', 0)} pages gain papers from a namesake"
+        f"{_count(entries, 'entry changes', 'entries change')} person; "
+        f"{_count(unverified, 'new unverified page', 'new unverified pages')}; "
+        f"{_count(gaining, 'page gains', 'pages gain')} papers from a namesake"
     )
     return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def preview_discard(*, preview: Preview) -> None:

@@ -7,6 +7,7 @@ knows nothing of the database; `papers.importing.writer` writes what it returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -15,7 +16,7 @@ from pathlib import Path
 import msgspec
 from acl_anthology.config import config
 from acl_anthology.people import NameLink
-from acl_anthology.utils.ids import parse_id
+from acl_anthology.utils.ids import build_id, parse_id
 from lxml import etree
 
 from papers import library
@@ -30,16 +31,14 @@ from papers.importing.rows import (
     Snapshot,
     VolumeRow,
 )
+from papers.importing.texts import markup_text as _text
+from papers.importing.texts import markup_texts
 from papers.names import normalize_name
 
 ProgressCallback = Callable[[str, int, int], None]
 
 # From this much XML on, titles and abstracts are rendered in a second process.
 PARALLEL_TEXTS_MIN_BYTES = 20 * 1024**2
-
-
-def _text(markup) -> str:
-    return markup.as_text() if markup is not None else ""
 
 
 def _file_url(ref, template: str) -> str:
@@ -64,6 +63,14 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
         raise AnthologyDataError(f"{people_path}: unparsable people.json ({exc})") from exc
     if not isinstance(people, dict):
         raise AnthologyDataError(f"{people_path}: unparsable people.json (not an object)")
+    for person_id, entry in people.items():
+        # The library fails on these deep inside, with an IndexError or a bare ValueError.
+        names = entry.get("names") if isinstance(entry, dict) else None
+        if not isinstance(names, list) or not names:
+            raise AnthologyDataError(
+                f"{people_path}: person {person_id!r} has no names (every entry needs at least "
+                'one in its "names" list)'
+            )
 
     with library.quiet():
         try:
@@ -72,6 +79,7 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
         except Exception as exc:  # e.g. no xml/schema.rnc
             raise AnthologyDataError(f"{data_dir}: {_describe(exc)}") from exc
         for done, collection in enumerate(collections, 1):
+            _refuse_duplicate_ids(collection.id, Path(collection.path))
             try:
                 collection.load()
             except etree.XMLSyntaxError as exc:
@@ -83,11 +91,34 @@ def _load_library(data_dir: Path, progress: ProgressCallback | None):
         try:
             anthology.people.load()
         except ExceptionGroup as group:
-            exc = group.exceptions[0]
-            raise AnthologyDataError(_describe_resolution(data_dir, exc)) from group
+            first = group.exceptions[0]
+            raise AnthologyDataError(_describe_resolution(data_dir, first)) from group
         except Exception as exc:
             raise AnthologyDataError(f"{people_path}: {_describe(exc)}") from exc
     return anthology
+
+
+_ITEM_ID = re.compile(rb"<(volume|paper|frontmatter)\s[^>]*?\bid=\"([^\"]*)\"|<(frontmatter)[\s>]")
+
+
+def _refuse_duplicate_ids(collection_id: str, path: Path) -> None:
+    """The library keeps one of two papers (or volumes) with the same id and drops the other
+    without a word: refuse the file instead, naming the id."""
+    seen: set[str] = set()
+    volume = ""
+    for match in _ITEM_ID.finditer(path.read_bytes()):
+        kind = (match.group(1) or match.group(3)).decode()
+        if kind == "volume":
+            volume = match.group(2).decode()
+            item_id = build_id(collection_id, volume)
+        else:
+            number = "0" if kind == "frontmatter" else match.group(2).decode()
+            item_id = build_id(collection_id, volume, number)
+        if item_id in seen:
+            raise AnthologyDataError(
+                f"{path}: {kind} {item_id} is defined more than once; each id may appear once"
+            )
+        seen.add(item_id)
 
 
 def _describe(exc: BaseException) -> str:
@@ -107,28 +138,6 @@ def _describe_resolution(data_dir: Path, exc: BaseException) -> str:
     message = exc.args[-1] if exc.args else str(exc)
     suffix = f" (in {where})" if where else ""
     return f"{path}: {message}{suffix}"
-
-
-def markup_texts(data_dir: str) -> dict[str, tuple[str, str]]:
-    """Every volume's and paper's (title, abstract) as text, as the library renders them.
-
-    Runs in a separate process beside the main load; errors are the main process's to report,
-    so a collection that fails to load here is simply left out (the main process then renders
-    its texts itself).
-    """
-    texts: dict[str, tuple[str, str]] = {}
-    anthology = library.open_anthology(data_dir)
-    with library.quiet():
-        for collection in anthology.collections.values():
-            try:
-                collection.load()
-            except Exception:
-                continue
-            for volume in collection.volumes():
-                texts[volume.full_id] = (_text(volume.title), "")
-                for paper in volume.papers():
-                    texts[paper.full_id] = (_text(paper.title), _text(paper.abstract))
-    return texts
 
 
 def read_snapshot(

@@ -105,7 +105,7 @@ class Table:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return self.row._fields  # type: ignore[attr-defined]
+        return self.row._fields  # type: ignore[attr-defined]  # a NamedTuple: type[tuple] misses it
 
     def rows(self, snap: Snapshot) -> list:
         return getattr(snap, self.snapshot_field)

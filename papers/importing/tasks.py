@@ -5,7 +5,7 @@ import logging
 import time
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -77,7 +77,7 @@ def _record_failure(run_id: int, exc: Exception) -> None:
 
 
 def import_enqueue(
-    *, source: str | Path, user: AbstractBaseUser, preview_name: str = ""
+    *, source: str | Path, user: User, preview_name: str = "", source_name: str = ""
 ) -> ImportRun:
     """Record a queued import and hand it to the background worker once the record is saved."""
     if preview_name:
@@ -85,6 +85,7 @@ def import_enqueue(
     with transaction.atomic():
         run = ImportRun.objects.create(
             source=str(source),
+            source_name=source_name or str(source),
             started_by=user,
             preview_name=preview_name,
             status=ImportRun.Status.QUEUED,
@@ -93,13 +94,16 @@ def import_enqueue(
     return run
 
 
-def preview_promote_enqueue(*, preview: Preview, user: AbstractBaseUser) -> ImportRun:
+def preview_promote_enqueue(*, preview: Preview, user: User) -> ImportRun:
     """Queue the promotion of a preview (an ordinary import of its source)."""
     if preview.status != Preview.Status.READY:
         raise AnthologyDataError(f"preview {preview.name} is already {preview.status}")
     with transaction.atomic():
         run = ImportRun.objects.create(
-            source=preview.source, started_by=user, status=ImportRun.Status.QUEUED
+            source=preview.source,
+            source_name=preview.import_run.source_name,
+            started_by=user,
+            status=ImportRun.Status.QUEUED,
         )
         transaction.on_commit(lambda: preview_promote.enqueue(preview_id=preview.pk, run_id=run.pk))
     return run

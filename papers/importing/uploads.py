@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.urls import reverse
 
 from papers.importing.archives import ARCHIVE_SUFFIXES
 from papers.importing.errors import AnthologyDataError
@@ -36,3 +38,47 @@ def upload_remove(*, path: str | Path) -> None:
     target = Path(path).resolve()
     if target.is_relative_to(uploads) and target.parent != uploads:
         shutil.rmtree(target.parent, ignore_errors=True)
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Refuse an upload as it arrives, not after: files only on the import page, and there at
+    most IMPORT_UPLOAD_MAX_BYTES (by the declared Content-Length first, then by what arrives).
+    The refusal is left on the request (`upload_refused`) for the view to show."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None) -> None:
+        self.limit = settings.IMPORT_UPLOAD_MAX_BYTES if _takes_files(self.request) else 0
+        self.received = 0
+        # The form fields around the file are small: the declared length says it all. (The
+        # refusal itself comes at the file's first bytes, where the parser can stop cleanly
+        # with the fields before it, the CSRF token among them, already read.)
+        self.declared_too_large = bool(self.limit) and content_length > self.limit + 64 * 1024
+        self.content_length = content_length
+
+    def new_file(self, field_name, file_name, *args, **kwargs) -> None:
+        self.file_name = Path(file_name or "").name
+        if not self.limit:
+            self._refuse("this page takes no files")
+        if self.declared_too_large:
+            self._refuse(f"{self.content_length} bytes is over the limit of {self.limit} bytes")
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self._refuse(f"over the limit of {self.limit} bytes")
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler (to a temporary file) makes the file
+
+    def _refuse(self, why: str) -> None:
+        name = getattr(self, "file_name", "") or "upload"
+        # read by the view
+        self.request.upload_refused = (  # type: ignore[union-attr]
+            f"{name}: {why}; refused before it was stored."
+        )
+        raise StopUpload(connection_reset=True)
+
+
+def _takes_files(request) -> bool:
+    return request is not None and request.path == reverse("papers:import_new")

@@ -158,6 +158,21 @@ def _delete_missing(cursor, table: Table, extra_sql: str = "") -> int:
     return cursor.rowcount
 
 
+def _entries_vanishing(cursor, extra_sql: str) -> list[int]:
+    """Ids of the author entries the merge is about to delete (the same condition)."""
+    cursor.execute(
+        f"""
+        SELECT t.id FROM papers_authorship t
+        WHERE NOT EXISTS (
+            SELECT 1 FROM stage_papers_authorship s
+            WHERE {_on_key(TABLE["papers_authorship"])}
+        ) {extra_sql}
+        ORDER BY t.id
+        """
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def _scoped_rows(cursor, snap: Snapshot) -> tuple[dict[str, list[tuple]], bool]:
     """The snapshot rows a merge must look at, and whether that is every author entry.
 
@@ -196,12 +211,16 @@ def _scoped_rows(cursor, snap: Snapshot) -> tuple[dict[str, list[tuple]], bool]:
     return rows, full_authorships
 
 
-def merge(cursor, snap: Snapshot, decisions: Decisions) -> tuple[dict[str, int], list[str]]:
+def merge(
+    cursor, snap: Snapshot, decisions: Decisions
+) -> tuple[dict[str, int], list[str], list[str]]:
     """Later imports: stage the snapshot, then change only the rows that differ.
 
     An entry that an applied decision gave to its current person keeps it when the new data
     resolves it elsewhere (listed as a conflict); a person that a change set names is kept.
-    Returns the counts and the conflicts.
+    Returns the counts, the conflicts, and the records (moves) whose entries the new data no
+    longer has: the entries go, the records stay as history (their link is set null by the
+    database).
     """
     rows, full_authorships = _scoped_rows(cursor, snap)
     _stage(cursor, rows)
@@ -237,7 +256,7 @@ def merge(cursor, snap: Snapshot, decisions: Decisions) -> tuple[dict[str, int],
         f"{item} {role} #{pos + 1}: decided {current}, new data says {new}"
         for _, item, role, pos, current, new in conflict_rows
     ]
-    conflict_ids = [row[0] for row in conflict_rows]
+    conflict_ids = [pk for pk, *_ in conflict_rows]
 
     for name, label in (
         ("papers_collection", "collections"),
@@ -262,9 +281,10 @@ def merge(cursor, snap: Snapshot, decisions: Decisions) -> tuple[dict[str, int],
         entries,
         exclude_sql=f"AND NOT (t.id = ANY('{{{','.join(map(str, conflict_ids))}}}'::bigint[]))",
     )
-    counts["authorships_removed"] = _delete_missing(
-        cursor, entries, "" if full_authorships else in_scope
-    )
+    entries_scope = "" if full_authorships else in_scope
+    vanishing = _entries_vanishing(cursor, entries_scope)
+    orphaned = [line for pk in vanishing for line in decisions.entry_records.get(pk, ())]
+    counts["authorships_removed"] = _delete_missing(cursor, entries, entries_scope)
     counts["papers_removed"] = _delete_missing(cursor, TABLE["papers_paper"], in_scope)
     counts["volumes_removed"] = _delete_missing(
         cursor,
@@ -296,4 +316,5 @@ def merge(cursor, snap: Snapshot, decisions: Decisions) -> tuple[dict[str, int],
         """
     )
     counts["persons_removed"] = cursor.rowcount
-    return counts, conflicts
+    counts["records_orphaned"] = len(orphaned)
+    return counts, conflicts, orphaned

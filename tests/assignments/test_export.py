@@ -426,3 +426,41 @@ def test_what_the_library_refuses_is_a_conflict(folder, maintainer):
     assert len(result.conflicts) == 1
     assert orcid in result.conflicts[0] and "peiyu-liu-0" in result.conflicts[0]
     assert _snapshot(folder) == original
+
+
+def test_the_review_page_shows_the_people_json_entries_the_export_writes(folder, maintainer):
+    from assignments.export import people
+    from assignments.review import summary
+
+    # a real split (two new persons), plus one entry given to an existing verified person
+    # under a name it is not yet listed with
+    cs = make_changeset(note="split")
+    ruc = make_new_person(
+        changeset=cs, person_id="peiyu-liu-ruc", first="Peiyu", last="Liu", orcid=""
+    )
+    sdnu = make_new_person(changeset=cs, person_id="peiyu-liu-sdnu", first="Peiyu", last="Liu")
+    for a in Authorship.objects.filter(person_id=UNVERIFIED).order_by("item_id"):
+        if a.item_id in RUC + SDNU:
+            make_move(changeset=cs, authorship=a, to_new_person=ruc if a.item_id in RUC else sdnu)
+    verified = Person.objects.filter(is_verified=True).exclude(id__startswith="peiyu").first()
+    entry = (
+        Authorship.objects.exclude(person=verified)
+        .exclude(person_id=UNVERIFIED)
+        .filter(person__is_verified=False, role="author")
+        .first()
+    )
+    make_move(changeset=cs, authorship=entry, to_person=verified)
+
+    effects = {e.person_id: e for e in summary.changeset_effect(cs).effects}
+    shown = {pid: e.entry_after for pid, e in effects.items() if e.entry_after}
+    assert set(shown) == {"peiyu-liu-ruc", "peiyu-liu-sdnu", verified.id}
+    # the verified person gains the name the entry is printed with
+    assert entry.last in shown[verified.id] and entry.last not in effects[verified.id].entry_before
+    review.changeset_approve(changeset=cs, user=maintainer)
+    result = export.changes_export(data_dir=folder)
+    assert result.ok, result.conflicts
+
+    written = json.loads((folder / "json" / "people.json").read_text(encoding="utf-8"))
+    for person_id, text in shown.items():
+        assert text == people.entry_text(person_id, written[person_id]), person_id
+    assert set(result.people_entries) == set(shown)

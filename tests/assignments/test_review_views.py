@@ -80,7 +80,7 @@ def test_queue_lists_submitted_oldest_first_and_filters(client, maintainer):
     assert "No change sets match" in response.content.decode()
 
 
-def test_changeset_page_previews_the_effect(client, maintainer, django_assert_max_num_queries):
+def test_changeset_page_shows_the_effect(client, maintainer, django_assert_max_num_queries):
     cs = _proposal(3)
     with django_assert_max_num_queries(20):
         response = client.get(reverse("assignments:review_changeset", args=[cs.pk]))
@@ -158,7 +158,13 @@ def test_reject_and_revert(client, maintainer):
 
     other = _proposal(3)
     client.post(reverse("assignments:review_decide", args=[other.pk]), {"decision": "approve"})
-    response = client.post(reverse("assignments:review_revert", args=[other.pk]))
+    url = reverse("assignments:review_revert", args=[other.pk])
+    # the server asks first, whether the page was opened (GET) or the form posted unconfirmed
+    for asked in (client.get(url), client.post(url)):
+        assert asked.status_code == 200
+        assert f"Revert change set {other.pk}?" in asked.content.decode()
+    assert not ChangeSet.objects.filter(reverts=other).exists()
+    response = client.post(url, {"confirmed": "yes"})
     revert = ChangeSet.objects.get(reverts=other)
     assert response.status_code == 302
     assert response["Location"] == reverse("assignments:review_changeset", args=[revert.pk])
@@ -166,7 +172,7 @@ def test_reject_and_revert(client, maintainer):
     page = client.get(response["Location"]).content.decode()
     assert f"reverted (change set {revert.pk})" in page
     # reverting twice is refused with a message, not an error page
-    response = client.post(reverse("assignments:review_revert", args=[other.pk]))
+    response = client.post(url, {"confirmed": "yes"})
     assert response.status_code == 400 and "only applied ones" in response.content.decode()
 
 

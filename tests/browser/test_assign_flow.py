@@ -87,9 +87,9 @@ def test_search_select_group_assign_to_new_person(
 
     page.locator(".group-card").first.get_by_text("Select this group").click()
     for pk in group1:
-        expect(page.locator(f"#a{pk}")).to_be_checked()
+        expect(page.locator(f"#papers input[value='{pk}']")).to_be_checked()
     for pk in group2:
-        expect(page.locator(f"#a{pk}")).not_to_be_checked()
+        expect(page.locator(f"#papers input[value='{pk}']")).not_to_be_checked()
     expect(page.locator("#selected-count")).to_have_text(str(len(group1)))
 
     page.get_by_label("A new person").check()
@@ -104,7 +104,7 @@ def test_search_select_group_assign_to_new_person(
     # the list refreshed: moved papers are marked and can no longer be ticked
     expect(page.locator("#papers .pending-note")).to_have_count(len(group1))
     for pk in group1:
-        expect(page.locator(f"#a{pk}")).to_be_disabled()
+        expect(page.locator(f"#papers input[value='{pk}']")).to_be_disabled()
 
     page.get_by_role("link", name="My change set").click()
     expect(page.locator("#changeset")).to_contain_text("new person peiyu-liu")
@@ -151,7 +151,7 @@ def test_reload_logout_and_second_tab_keep_the_draft(reviewer_page: Page, live_s
     page = reviewer_page
     person, group1, _ = peiyu
     page.goto(f"{live_server.url}/people/peiyu-liu/unverified/")
-    page.locator(f"#a{group1[0]}").check()
+    page.locator(f"#papers input[value='{group1[0]}']").check()
     page.locator("#person-q").fill("wayne xin")
     page.locator("#person-choices").get_by_role("button", name="Choose").first.click()
     expect(page.locator("#id_to_person")).to_have_value("wayne-xin-zhao")
@@ -159,7 +159,7 @@ def test_reload_logout_and_second_tab_keep_the_draft(reviewer_page: Page, live_s
     expect(page.locator("#assign .success")).to_contain_text("wayne-xin-zhao")
 
     page.reload()
-    expect(page.locator(f"#a{group1[0]}")).to_be_disabled()
+    expect(page.locator(f"#papers input[value='{group1[0]}']")).to_be_disabled()
     expect(page.locator(".draft-summary")).to_contain_text("1 move")
 
     second = page.context.new_page()
@@ -198,7 +198,7 @@ def test_without_javascript_search_select_group_and_assign_still_work(browser, l
     # "Select this group" is a plain link that comes back with the group ticked
     page.locator(".group-card").first.get_by_role("link", name="Select this group").click()
     for pk in group1:
-        expect(page.locator(f"#a{pk}")).to_be_checked()
+        expect(page.locator(f"#papers input[value='{pk}']")).to_be_checked()
     page.get_by_label("Person id").fill("wayne-xin-zhao")
     page.get_by_role("button", name=re.compile("^Assign")).click()
     expect(page.locator(".messages")).to_contain_text(

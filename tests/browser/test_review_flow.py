@@ -55,6 +55,11 @@ def test_maintainer_reviews_approves_and_reverts(page, live_server):
     assert Authorship.objects.filter(person_id="peiyu-liu-ruc").count() == 2
 
     page.click("text=Revert change set")
+    # a confirm step the server renders
+    page.wait_for_selector(f"text=Revert change set {cs.pk}?")
+    cs.refresh_from_db()
+    assert cs.status == ChangeSet.Status.APPLIED
+    page.click("text=Yes, revert")
     page.wait_for_selector("text=reverted (change set")
     cs.refresh_from_db()
     assert cs.status == ChangeSet.Status.REVERTED

@@ -274,6 +274,18 @@ def test_texts_rendered_in_a_second_process_equal_the_serial_ones(fixture_data_d
     assert any(row.abstract for row in serial.papers)  # abstracts are there
 
 
+def test_the_second_process_really_renders_the_texts(fixture_data_dir):
+    # spawned as the import spawns it: a fresh interpreter without Django set up
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from papers.importing.texts import markup_texts
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        texts = pool.submit(markup_texts, str(fixture_data_dir)).result(timeout=120)
+    assert texts["2024.acl-long.133"][0]
+
+
 def test_first_import_statistics_equal_the_recomputed_ones(imported):
     stored = sorted(Person.objects.values_list("id", "item_count", "first_year", "last_year"))
     catalog.persons_refresh_stats()

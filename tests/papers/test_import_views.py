@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
 from django.urls import reverse
-from pytest_django.asserts import assertTemplateUsed
+from pytest_django.asserts import assertContains, assertTemplateUsed
 
 from papers.importing import services as importing
 from papers.models import ImportRun, Paper, Preview
@@ -159,12 +159,29 @@ def test_preview_from_the_browser_then_discard(
     assert b"Effect on people" in page.content
     assert b"0 author entries change person" in page.content
 
-    response = site_admin_client.post(
-        reverse("papers:preview_decide", args=["same-data"]), {"action": "discard"}
-    )
+    # the server asks first
+    url = reverse("papers:preview_decide", args=["same-data"])
+    response = site_admin_client.post(url, {"action": "discard"})
+    assert response.status_code == 200
+    assertContains(response, "Discard preview “same-data”?")
+    assertContains(response, '<input type="hidden" name="confirmed" value="yes">', html=True)
+    preview.refresh_from_db()
+    assert preview.status == Preview.Status.READY
+
+    response = site_admin_client.post(url, {"action": "discard", "confirmed": "yes"})
     assert response.status_code == 302
     preview.refresh_from_db()
     assert preview.status == Preview.Status.DISCARDED
+
+
+def test_promoting_a_preview_asks_first(site_admin_client, imported, fixture_data_dir):
+    importing.anthology_import(path=fixture_data_dir, preview_name="p2")
+    url = reverse("papers:preview_decide", args=["p2"])
+    response = site_admin_client.post(url, {"action": "promote"})
+    assertContains(response, "Promote preview “p2”?")
+    assertContains(response, "Yes, promote")
+    assert not ImportRun.objects.filter(status=ImportRun.Status.QUEUED).exists()
+    assert Preview.objects.get(name="p2").status == Preview.Status.READY
 
 
 def test_reviewer_cannot_promote_or_discard(client, imported, fixture_data_dir):

@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from assignments.management.commands.demo import DEMO_ACCOUNTS
 from papers.models import Paper, Person
@@ -16,7 +17,9 @@ def test_demo_imports_fixtures_and_creates_role_accounts(fixture_data_dir):
     assert Paper.objects.exists()
     assert Person.objects.filter(pk="peiyu-liu/unverified").exists()
     for role, (username, password) in DEMO_ACCOUNTS.items():
-        user = authenticate(username=username, password=password)
+        # with the request, as a login has it: the login throttling (django-axes) needs it
+        login = RequestFactory().post("/login/")
+        user = authenticate(login, username=username, password=password)
         assert user is not None
         assert user.groups.filter(name=role).exists()
         assert f"user {username!r}" in out.getvalue()

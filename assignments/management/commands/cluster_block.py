@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments import clustering
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         if not input.exists():
             raise CommandError(f"{input}: no such file")
         try:
-            trained = clustering.load_model(model)
+            trained = clustering.load_model(model or settings.CLUSTERING_MODEL_PATH)
         except FileNotFoundError as e:
             raise CommandError(f"clustering model not found: {e.filename}") from e
         # Write to a side file and rename, so a failure leaves no half-written output.

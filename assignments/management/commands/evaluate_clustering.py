@@ -4,6 +4,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments import clustering
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         blocks = Path(blocks)
         if not blocks.exists():
             raise CommandError(f"{blocks}: no such file")
-        trained = clustering.load_model(model)
+        trained = clustering.load_model(model or settings.CLUSTERING_MODEL_PATH)
         if options["threshold"] is not None:
             trained = dataclasses.replace(trained, threshold=options["threshold"])
         try:

@@ -1,6 +1,7 @@
 """Import ACL Anthology data: a checkout, its data/ folder, or a .tar.gz/.tar.xz/.zip of either."""
 
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -42,7 +43,7 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         self.stage: str | None = None
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar (tqdm ships no types)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
