@@ -25,9 +25,9 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from assignments.clustering import names as nm
+from assignments.clustering.vectors import l2_rows
 
 
 @lru_cache(maxsize=500_000)
@@ -141,7 +141,9 @@ class TopicSpace:
             row_of = np.full(tfidf.shape[1], -1, dtype=np.int32)
             row_of[self.columns] = np.arange(len(self.columns), dtype=np.int32)
             self._row_of = row_of
-            self._vectors32 = self.vectors.astype(np.float32)
+            # C order: scipy's sparse @ dense ravels the dense side, which copies (5 MB, every
+            # call) when the SVD left it in Fortran order
+            self._vectors32 = np.ascontiguousarray(self.vectors, dtype=np.float32)
         m = tfidf.tocoo()
         rows = self._row_of[m.col]
         keep = rows >= 0
@@ -149,7 +151,7 @@ class TopicSpace:
             (m.data[keep], (m.row[keep], rows[keep])), shape=(tfidf.shape[0], len(self.columns))
         )
         z = np.asarray(reduced @ self._vectors32, dtype=np.float32)
-        return normalize(z, norm="l2")
+        return l2_rows(z)
 
     def __getstate__(self) -> dict:
         # the lookup tables are rebuilt on first use: keep the artifact small and its bytes stable

@@ -14,12 +14,12 @@ import scipy.sparse as sp
 from rapidfuzz import fuzz
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
 from assignments.clustering import components
 from assignments.clustering import corpus as cp
 from assignments.clustering import names as nm
+from assignments.clustering.vectors import l2_rows
 
 TEXT_FEATURES = 1 << 18
 
@@ -83,7 +83,7 @@ def sig_text(sig: dict) -> str:
 def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     m = counts.astype(np.float32)
     m.data = (1.0 + np.log(m.data)) * idf[m.indices].astype(np.float32)
-    return normalize(m, norm="l2", copy=False).tocsr()
+    return l2_rows(m)
 
 
 @dataclass
@@ -142,6 +142,20 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
+def _used_columns(*ms: sp.csr_matrix) -> list[sp.csr_matrix]:
+    """The matrices (same columns) restricted to the columns any of them uses, renumbered."""
+    used = np.unique(np.concatenate([m.indices for m in ms]))
+    out = []
+    for m in ms:
+        out.append(
+            sp.csr_matrix(
+                (m.data, np.searchsorted(used, m.indices).astype(np.int32), m.indptr),
+                shape=(m.shape[0], max(len(used), 1)),
+            )
+        )
+    return out
+
+
 def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> PreparedBlock:
     """Vectorise a block's signatures. `model` gives the IDF and the name statistics; `corpus`
     (default: the model's) the topic space and the coauthor graph, which only stage 2 reads
@@ -158,6 +172,9 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
     topic = np.zeros((n, 0), dtype=np.float32)
     if corpus is not None:
         topic = corpus.topics.project(text)
+    # Only dot products between rows are taken from here on: keep just the terms the block
+    # uses as columns (a few hundred, not 2^20), which makes every product and transpose cheap.
+    text, title = _used_columns(text, title)
 
     own_keys = [nm.full_key(s.get("first"), s.get("last")) for s in sigs]
     exact_rows, initial_rows, printed_rows = [], [], []
@@ -207,7 +224,7 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
     adjacency = (coauth @ coauth.T).tocsr()
     adjacency = (adjacency + sp.identity(n, format="csr", dtype=np.float32)).tocsr()
     adjacency.data[:] = 1.0
-    profile = normalize(adjacency @ text, norm="l2").tocsr()
+    profile = l2_rows(adjacency @ text)
     coauth2 = (adjacency @ coauth).tocsr()
     coauth2.data[:] = 1.0
     _, component = connected_components(adjacency, directed=False)
@@ -314,7 +331,10 @@ def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     x[:, 10] = _per_distinct(p.aff, i, j, _affiliation_similarity)
     x[:, 11] = _per_distinct(p.first, i, j, nm.first_compatibility)
     x[:, 12] = np.log1p(np.maximum(p.full_count[i], p.full_count[j]))
-    x[:, 13] = np.log1p(np.minimum(p.first_count[i], p.first_count[j]))
+    # The fuller of two compatible first names says how ambiguous the pair is: an initial ("W.")
+    # is rarely printed alone, yet stands for every "Wei" and "Wen" (the smaller count made
+    # "W. Wang" look like a rare name, and the pair model took any W. Wang for the same person).
+    x[:, 13] = np.log1p(np.maximum(p.first_count[i], p.first_count[j]))
     x[:, 14] = np.log1p(np.minimum(p.last_count[i], p.last_count[j]))
     x[:, 15] = np.minimum(p.n_coauth[i], p.n_coauth[j])
     x[:, 16] = np.maximum(p.n_coauth[i], p.n_coauth[j])

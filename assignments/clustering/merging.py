@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz
-from sklearn.preprocessing import normalize
 
 from assignments.clustering import names as nm
+from assignments.clustering.vectors import l2_rows
 
 # Feature groups name what a reason talks about (service._reasons); the order is the column order.
 GROUPS: dict[str, list[str]] = {
@@ -93,7 +93,7 @@ def groups(prep, labels: np.ndarray) -> Groups:
     starts = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
     member = sp.csr_matrix((np.ones(n, dtype=np.float32), (labels, np.arange(n))), shape=(k, n))
     text_sum = (member @ prep.text).tocsr()
-    topic = normalize(member @ prep.topic, norm="l2") if prep.topic.shape[1] else prep.topic[:0]
+    topic = l2_rows(member @ prep.topic) if prep.topic.shape[1] else prep.topic[:0]
     dated = prep.venue >= 0
     nv = int(prep.venue.max()) + 1 if dated.any() else 1
     venue_counts = np.zeros((k, nv), dtype=np.float32)
@@ -126,10 +126,10 @@ def groups(prep, labels: np.ndarray) -> Groups:
         size=size,
         order=order,
         starts=starts,
-        text=normalize(text_sum, norm="l2").tocsr(),
+        text=l2_rows(text_sum),
         text_sum=text_sum,
         topic=np.asarray(topic, dtype=np.float32),
-        venue=normalize(venue_counts, norm="l2"),
+        venue=l2_rows(venue_counts),
         main_venue=main_venue,
         year_lo=lo,
         year_hi=hi,
@@ -174,7 +174,19 @@ def _max_between(m, g: Groups) -> np.ndarray:
     return out
 
 
+# Up to this many groups, pair values come from the dense k x k Gram matrix: one sparse product
+# instead of three sparse operations per feature (most of the time of a small page).
+DENSE_GRAM_MAX = 600
+
+
+def _gram(m) -> np.ndarray:
+    gram = m @ m.T
+    return np.asarray(gram.toarray() if sp.issparse(gram) else gram, dtype=np.float32)
+
+
 def _pairdot(m, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if m.shape[0] <= DENSE_GRAM_MAX:
+        return _gram(m)[a, b]
     if sp.issparse(m):
         return np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel().astype(np.float32)
     return np.einsum("ij,ij->i", m[a], m[b]).astype(np.float32)
@@ -185,8 +197,7 @@ def _relative(m, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sim(a, b) / max over c != a of sim(a, c), the smaller of the two directions. Absolute
     similarity varies by field (a parsing block shares more words than a speech one); being each
     other's nearest group does not."""
-    gram = m @ m.T
-    gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+    gram = _gram(m)
     np.fill_diagonal(gram, -np.inf)
     best = np.maximum(gram.max(axis=1), 1e-6)
     sim = gram[a, b]
@@ -285,14 +296,27 @@ def _bridges(prep, g: Groups, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray,
     among = prep.coauthor_graph
     if among is None or among.nnz == 0:
         return np.zeros(m, dtype=np.float32), np.zeros(m, dtype=np.float32)
-    usable = sp.diags((~prep.ambiguous).astype(np.float32))
-    among = (usable @ among @ usable).tocsr()
+    usable = (~prep.ambiguous).astype(np.float32)
+    w = prep.coauthor_weight.astype(np.float32)
+    names = among.shape[0]
+    if names * max(names, g.k) <= BRIDGES_DENSE_MAX:
+        # a small page: dense products cost microseconds, sparse ones a fixed ~50 µs each
+        dense = among.toarray() * usable[:, None] * usable[None, :]
+        co = g.coauth.toarray()
+        plain = np.einsum("ij,ij->i", (co @ dense)[a], co[b])
+        cw = co * w[None, :]
+        heavy = np.einsum("ij,ij->i", (cw @ dense)[a], cw[b])
+        return plain.astype(np.float32), heavy.astype(np.float32)
+    keep = sp.diags(usable)
+    among = (keep @ among @ keep).tocsr()
     reach = (g.coauth @ among).tocsr()  # k x names: graph edges from each group's coauthors
     plain = np.asarray(reach[a].multiply(g.coauth[b]).sum(axis=1)).ravel()
-    w = sp.diags(prep.coauthor_weight.astype(np.float32))
-    weighted = (g.coauth @ w).tocsr()
+    weighted = (g.coauth @ sp.diags(w)).tocsr()
     heavy = np.asarray((weighted @ among)[a].multiply(weighted[b]).sum(axis=1)).ravel()
     return plain.astype(np.float32), heavy.astype(np.float32)
+
+
+BRIDGES_DENSE_MAX = 1_000_000
 
 
 # Directions the merge probability may move in as a feature grows (+1 up, -1 down, 0 free):

@@ -206,11 +206,14 @@ def stages(
     )
 
 
-def merge(st: Stages, model: ClusteringModel, threshold: float) -> tuple[list, dict, float]:
+def merge(
+    st: Stages, model: ClusteringModel, threshold: float
+) -> tuple[list, dict, float, np.ndarray]:
     """Stage 2: the merge model's probabilities, then size-weighted average linkage of the
-    components. Returns the clusters (lists of components), the links between them, and the
-    probability assumed for component pairs that were not scored (large blocks)."""
-    prob = model.predict_merge(st.x)
+    components. Returns the clusters (lists of components), the links between them, the
+    probability assumed for component pairs that were not scored (large blocks), and the scored
+    pairs' probabilities."""
+    prob = model.predict_merge(st.x) if len(st.a) else np.zeros(0, dtype=np.float32)
     default = 0.0
     k = st.groups.k
     if k > model.all_pairs_max:
@@ -230,7 +233,7 @@ def merge(st: Stages, model: ClusteringModel, threshold: float) -> tuple[list, d
         cannot_link=st.forbidden,
         sizes=st.groups.size,
     )
-    return clusters, between, default
+    return clusters, between, default, prob
 
 
 @single_threaded
@@ -255,11 +258,13 @@ def split_block(
         return BlockResult(clusters=[], estimated_people=0.0)
     threshold = model.threshold if threshold is None else float(threshold)
     st = stages(sigs, model, must_link=must_link, cannot_link=cannot_link, corpus=corpus)
-    clusters, between, _ = merge(st, model, threshold)
-    return _describe(st, model, clusters, between, threshold)
+    clusters, between, _, prob = merge(st, model, threshold)
+    return _describe(st, model, clusters, between, threshold, prob)
 
 
-def _describe(st: Stages, model: ClusteringModel, clusters, between, threshold) -> BlockResult:
+def _describe(
+    st: Stages, model: ClusteringModel, clusters, between, threshold, prob: np.ndarray
+) -> BlockResult:
     prep, g = st.prep, st.groups
     n = prep.n
     ids = [str(s["id"]) for s in prep.sigs]
@@ -272,8 +277,7 @@ def _describe(st: Stages, model: ClusteringModel, clusters, between, threshold) 
     # cohesion: the size-weighted mean merge probability among a cluster's components (a
     # single component is tied by coauthors, or is one signature)
     cohesion = np.ones(len(clusters))
-    prob = model.predict_merge(st.x) if len(clusters) < g.k else np.zeros(0)
-    if len(prob):
+    if len(clusters) < g.k and len(prob):
         inside = cluster_of_component[st.a] == cluster_of_component[st.b]
         weight = g.size[st.a] * g.size[st.b]
         total = np.bincount(
