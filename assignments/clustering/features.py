@@ -62,8 +62,37 @@ def make_hasher() -> HashingVectorizer:
 _HASHER = make_hasher()
 
 
+# Hashed rows of recently seen texts. Ranking scores the same candidates' papers again and again
+# (a reviewer's selection of up to 12 papers is ranked paper by paper against one candidate list,
+# and the next selection on the page meets the same candidates); tokenising is most of its cost.
+# Bounded: cleared when full. Large calls (training's whole-corpus passes) bypass it.
+_ROWS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+ROWS_CACHED = 20_000
+ROWS_CACHE_CALL_MAX = 5_000
+
+
 def hashed_counts(texts: list[str]) -> sp.csr_matrix:
-    return _HASHER.transform(texts).tocsr()
+    if len(texts) > ROWS_CACHE_CALL_MAX:
+        return _HASHER.transform(texts).tocsr()
+    distinct = list(dict.fromkeys(texts))
+    missing = [t for t in distinct if t not in _ROWS]
+    if len(_ROWS) + len(missing) > ROWS_CACHED:
+        _ROWS.clear()
+        missing = distinct
+    if missing:
+        m = _HASHER.transform(missing).tocsr()
+        for k, text in enumerate(missing):
+            lo, hi = m.indptr[k], m.indptr[k + 1]
+            _ROWS[text] = (m.indices[lo:hi].copy(), m.data[lo:hi].copy())
+    rows = [_ROWS[t] for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r[0]) for r in rows])
+    if not rows or indptr[-1] == 0:
+        return sp.csr_matrix((len(rows), TEXT_FEATURES), dtype=np.float64)
+    return sp.csr_matrix(
+        (np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr),
+        shape=(len(rows), TEXT_FEATURES),
+    )
 
 
 def analyzer():

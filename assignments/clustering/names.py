@@ -47,6 +47,12 @@ def coauthor_keys(printed: str) -> tuple[str, str]:
     return f"{nf} {nl}".strip(), f"{nf[:1]} {nl}".strip()
 
 
+@lru_cache(maxsize=200_000)
+def coauthor_key(printed: str) -> str:
+    """The exact key of a printed coauthor name (coauthor_keys' first)."""
+    return coauthor_keys(printed)[0]
+
+
 def first_compatibility(a: str, b: str) -> int:
     """2: same normalised first name; 1: compatible (initials, prefix); 0: different."""
     if a == b:

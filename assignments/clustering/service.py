@@ -396,11 +396,12 @@ def _ranked_reasons(st: Stages, model, label, clusters, pairs) -> dict[tuple, li
     out: dict[tuple, list[dict]] = {p: [] for p in pairs}
     if not pairs:
         return out
-    prep = st.prep
-    final = merging.groups(prep, label)
-    a = np.array([p[0] for p in pairs], dtype=np.int64)
-    b = np.array([p[1] for p in pairs], dtype=np.int64)
-    x = merging.features(prep, final, a, b)
+    x = _rows_of_components(st, label, pairs)
+    if x is None:
+        final = merging.groups(st.prep, label)
+        a = np.array([p[0] for p in pairs], dtype=np.int64)
+        b = np.array([p[1] for p in pairs], dtype=np.int64)
+        x = merging.features(st.prep, final, a, b)
     reference = np.asarray(model.merge_reference, dtype=np.float32)
     variants = [x]
     for kind in REASON_KINDS:
@@ -419,6 +420,25 @@ def _ranked_reasons(st: Stages, model, label, clusters, pairs) -> dict[tuple, li
         found.sort(key=lambda r: -r["weight"])
         out[(p, q)] = found
     return out
+
+
+def _rows_of_components(st: Stages, label: np.ndarray, pairs: list) -> np.ndarray | None:
+    """The merge-feature rows of pairs of final clusters when nothing was merged (each cluster is
+    one component, as on most small pages) and stage 2 scored those pairs: the rows it already
+    computed (the features are symmetric). None otherwise."""
+    if int(label.max()) + 1 != st.groups.k:
+        return None
+    component = np.empty(st.groups.k, dtype=np.int64)
+    component[label] = st.labels
+    row_of = {pair: r for r, pair in enumerate(zip(st.a.tolist(), st.b.tolist(), strict=True))}
+    rows = []
+    for p, q in pairs:
+        a, b = int(component[p]), int(component[q])
+        row = row_of.get((min(a, b), max(a, b)))
+        if row is None:
+            return None
+        rows.append(row)
+    return st.x[rows]
 
 
 def _reason_text(kind: str, row: np.ndarray, ea: dict, eb: dict) -> str:
@@ -512,7 +532,10 @@ def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
 
     def cheap(x: int) -> tuple:
         s = sigs[x]
-        shared = len(mine.intersection(nm.coauthor_keys(c)[0] for c in s.get("coauthors") or ()))
+        # without coauthors of its own, the query shares none: skip the name lookups
+        shared = (
+            len(mine.intersection(map(nm.coauthor_key, s.get("coauthors") or ()))) if mine else 0
+        )
         return (-shared, s.get("venue") != venue, abs(int(s.get("year") or 0) - year), x)
 
     return heapq.nsmallest(k, range(len(sigs)), key=cheap)
