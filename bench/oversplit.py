@@ -33,7 +33,9 @@ def _has_papers(env: dict) -> bool:
         capture_output=True,
         text=True,
     )
-    return check.returncode == 0 and check.stdout.strip() == "True"
+    # `shell` may print a note on its automatic imports first: the answer is the last line
+    lines = check.stdout.strip().splitlines()
+    return check.returncode == 0 and bool(lines) and lines[-1] == "True"
 
 
 def _reused_env(name: str) -> dict:
