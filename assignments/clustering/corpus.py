@@ -133,19 +133,22 @@ class TopicSpace:
     def dims(self) -> int:
         return int(self.vectors.shape[1])
 
-    def project(self, tfidf: sp.csr_matrix) -> np.ndarray:
-        """l2-normalised topic vectors of the rows of a (hashed) TF-IDF matrix."""
+    def project(self, tfidf: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+        """l2-normalised topic vectors of the rows of a (hashed) TF-IDF matrix; with `columns`,
+        its column k is hashed term `columns[k]`."""
         if self.dims == 0 or tfidf.shape[0] == 0:
             return np.zeros((tfidf.shape[0], self.dims), dtype=np.float32)
         if self._row_of is None:
-            row_of = np.full(tfidf.shape[1], -1, dtype=np.int32)
+            # indexed by hashed term; one past the largest kept term, the rest are never kept
+            row_of = np.full(int(self.columns.max()) + 2 if len(self.columns) else 1, -1, np.int32)
             row_of[self.columns] = np.arange(len(self.columns), dtype=np.int32)
             self._row_of = row_of
             # C order: scipy's sparse @ dense ravels the dense side, which copies (5 MB, every
             # call) when the SVD left it in Fortran order
             self._vectors32 = np.ascontiguousarray(self.vectors, dtype=np.float32)
         m = tfidf.tocoo()
-        rows = self._row_of[m.col]
+        terms = m.col if columns is None else columns[m.col]
+        rows = self._row_of[np.minimum(terms, len(self._row_of) - 1)]
         keep = rows >= 0
         reduced = sp.csr_matrix(
             (m.data[keep], (m.row[keep], rows[keep])), shape=(tfidf.shape[0], len(self.columns))

@@ -6,7 +6,7 @@ per feature.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -150,6 +150,9 @@ class PreparedBlock:
     coauthor_namesakes: np.ndarray  # per coauthor column: NameStats.namesakes of the name
     coauthor_graph: sp.csr_matrix | None  # coauthor columns x columns: wrote together anywhere
     ambiguous: np.ndarray  # per coauthor column: wrote a paper with two of the block's entries
+    text_columns: np.ndarray  # the hashed term of each column of `text` and `title`
+    coauthor_nodes: np.ndarray  # per coauthor column: its node in the corpus graph, -1 if none
+    deferred: bool = False  # topics and coauthor graph not computed yet (see `complete`)
 
     @property
     def n(self) -> int:
@@ -171,8 +174,23 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
-def _used_columns(*ms: sp.csr_matrix) -> list[sp.csr_matrix]:
-    """The matrices (same columns) restricted to the columns any of them uses, renumbered."""
+def complete(prep: PreparedBlock, model, corpus=None) -> PreparedBlock:
+    """A block prepared with `deferred=True`, with its topics and coauthor graph added."""
+    if not prep.deferred:
+        return prep
+    corpus = corpus if corpus is not None else getattr(model, "corpus", None)
+    graph_known = prep.coauthor_nodes.size and (prep.coauthor_nodes >= 0).any()
+    return replace(
+        prep,
+        topic=corpus.topics.project(prep.text, prep.text_columns),
+        coauthor_graph=corpus.graph.among(prep.coauthor_nodes) if graph_known else None,
+        deferred=False,
+    )
+
+
+def _used_columns(*ms: sp.csr_matrix) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    """The matrices (same columns) restricted to the columns any of them uses, renumbered, and
+    the original column of each new one."""
     used = np.unique(np.concatenate([m.indices for m in ms]))
     out = []
     for m in ms:
@@ -182,13 +200,17 @@ def _used_columns(*ms: sp.csr_matrix) -> list[sp.csr_matrix]:
                 shape=(m.shape[0], max(len(used), 1)),
             )
         )
-    return out
+    return out, used
 
 
-def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> PreparedBlock:
+def prepare(
+    sigs: list[dict], model, corpus=None, *, graph: bool = True, deferred: bool = False
+) -> PreparedBlock:
     """Vectorise a block's signatures. `model` gives the IDF and the name statistics; `corpus`
     (default: the model's) the topic space and the coauthor graph, which only stage 2 reads
-    (`graph=False` skips it)."""
+    (`graph=False` skips the graph). `deferred` leaves the topics and the graph among the
+    block's coauthors out until `complete` adds them: a page whose papers stage 1 ties into
+    one group never needs them."""
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
     corpus = corpus if corpus is not None else getattr(model, "corpus", None)
@@ -198,12 +220,12 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
     abstract_counts = hashed_counts([s.get("abstract") or "" for s in sigs])
     text = tfidf((title_counts + abstract_counts).tocsr(), idf)
     title = tfidf(title_counts, idf)
-    topic = np.zeros((n, 0), dtype=np.float32)
-    if corpus is not None:
-        topic = corpus.topics.project(text)
     # Only dot products between rows are taken from here on: keep just the terms the block
     # uses as columns (a few hundred, not 2^20), which makes every product and transpose cheap.
-    text, title = _used_columns(text, title)
+    (text, title), text_columns = _used_columns(text, title)
+    topic = np.zeros((n, 0), dtype=np.float32)
+    if corpus is not None and not deferred:
+        topic = corpus.topics.project(text, text_columns)
 
     own_keys = [nm.full_key(s.get("first"), s.get("last")) for s in sigs]
     exact_rows, initial_rows, printed_rows = [], [], []
@@ -227,10 +249,11 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
     namesakes = np.zeros(max(len(vocab), 1), dtype=np.float32)
     if graph and vocab:
         namesakes[:] = [stats.namesakes(*k.rsplit(" ", 1)) if " " in k else 0.0 for k in vocab]
+    node = np.full(max(len(vocab), 1), -1, dtype=np.int64)
     if corpus is not None and vocab and graph:
         node = corpus.graph.lookup(np.array([cp.name_hash(k) for k in vocab], dtype=np.int64))
         degree = corpus.graph.degree(node)
-        among = corpus.graph.among(node)
+        among = None if deferred else corpus.graph.among(node)
     else:
         degree = np.zeros(max(len(vocab), 1), dtype=np.float32)
         among = None
@@ -298,6 +321,9 @@ def prepare(sigs: list[dict], model, corpus=None, *, graph: bool = True) -> Prep
         coauthor_degree=degree,
         coauthor_namesakes=namesakes,
         coauthor_graph=among,
+        text_columns=text_columns,
+        coauthor_nodes=node,
+        deferred=deferred and corpus is not None,
         ambiguous=components.ambiguous_coauthors(
             [str(s.get("paper_id") or "") for s in sigs], coauth
         ),

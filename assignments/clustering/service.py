@@ -175,7 +175,7 @@ def stages(
     if len(index) != len(ids):
         raise ValueError("signature ids must be unique within a block")
     constraints = _constraint_pairs(sigs, index, must_link, cannot_link)
-    prep = ft.prepare(list(sigs), model, corpus)
+    prep = ft.prepare(list(sigs), model, corpus, deferred=True)
     labels = components.coauthor_components(
         prep,
         must_link=constraints.must,
@@ -183,6 +183,8 @@ def stages(
         hub_degree=model.hub_degree,
         common_name=model.common_name,
     )
+    if labels.max(initial=0) > 0:  # two groups or more: stage 2 reads topics and the graph
+        prep = ft.complete(prep, model, corpus)
     g = merging.groups(prep, labels)
     if g.k <= model.all_pairs_max:
         a, b = linkage.all_pairs(g.k)
