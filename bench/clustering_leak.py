@@ -56,13 +56,15 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
 
+    from django.conf import settings
+
     from assignments import clustering
     from assignments.clustering import corpus as cp
     from assignments.clustering import evaluation, service
     from assignments.clustering import names as nm
     from assignments.clustering.metrics import bcubed
 
-    model = clustering.load_model(args.model)
+    model = clustering.load_model(args.model or settings.CLUSTERING_MODEL_PATH)
     blocks = [b for b in evaluation.read_blocks(args.blocks) if b.get("kind") == "synthetic"]
     open_same = Counter()
     changed = total = cut_names = 0
