@@ -6,7 +6,7 @@ per feature.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -14,10 +14,12 @@ import scipy.sparse as sp
 from rapidfuzz import fuzz
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
+from assignments.clustering import components
+from assignments.clustering import corpus as cp
 from assignments.clustering import names as nm
+from assignments.clustering.vectors import l2_rows
 
 TEXT_FEATURES = 1 << 18
 
@@ -60,8 +62,37 @@ def make_hasher() -> HashingVectorizer:
 _HASHER = make_hasher()
 
 
+# Hashed rows of recently seen texts. Ranking scores the same candidates' papers again and again
+# (a reviewer's selection of up to 12 papers is ranked paper by paper against one candidate list,
+# and the next selection on the page meets the same candidates); tokenising is most of its cost.
+# Bounded: cleared when full. Large calls (training's whole-corpus passes) bypass it.
+_ROWS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+ROWS_CACHED = 20_000
+ROWS_CACHE_CALL_MAX = 5_000
+
+
 def hashed_counts(texts: list[str]) -> sp.csr_matrix:
-    return _HASHER.transform(texts).tocsr()
+    if len(texts) > ROWS_CACHE_CALL_MAX:
+        return _HASHER.transform(texts).tocsr()
+    distinct = list(dict.fromkeys(texts))
+    missing = [t for t in distinct if t not in _ROWS]
+    if len(_ROWS) + len(missing) > ROWS_CACHED:
+        _ROWS.clear()
+        missing = distinct
+    if missing:
+        m = _HASHER.transform(missing).tocsr()
+        for k, text in enumerate(missing):
+            lo, hi = m.indptr[k], m.indptr[k + 1]
+            _ROWS[text] = (m.indices[lo:hi].copy(), m.data[lo:hi].copy())
+    rows = [_ROWS[t] for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r[0]) for r in rows])
+    if not rows or indptr[-1] == 0:
+        return sp.csr_matrix((len(rows), TEXT_FEATURES), dtype=np.float64)
+    return sp.csr_matrix(
+        (np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr),
+        shape=(len(rows), TEXT_FEATURES),
+    )
 
 
 def analyzer():
@@ -78,10 +109,10 @@ def sig_text(sig: dict) -> str:
     return f"{sig.get('title') or ''} {sig.get('abstract') or ''}"
 
 
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     m = counts.astype(np.float32)
     m.data = (1.0 + np.log(m.data)) * idf[m.indices].astype(np.float32)
-    return normalize(m, norm="l2", copy=False).tocsr()
+    return l2_rows(m)
 
 
 @dataclass
@@ -91,7 +122,7 @@ class PreparedBlock:
     sigs: list[dict]
     text: sp.csr_matrix  # l2 tf-idf of title + abstract
     title: sp.csr_matrix  # l2 tf-idf of the title alone
-    topic: np.ndarray  # l2 block-local LSA of `text` (n x k), or n x 0
+    topic: np.ndarray  # l2 topic vectors (the corpus's LSA space) of `text` (n x k), or n x 0
     coauth: sp.csr_matrix  # binary, exact coauthor names
     coauth_weighted: sp.csr_matrix  # `coauth` with rare coauthor names counting more
     coauth_i: sp.csr_matrix  # binary, "initial surname" keys
@@ -104,12 +135,24 @@ class PreparedBlock:
     full_count: np.ndarray
     first_count: np.ndarray
     last_count: np.ndarray
+    namesakes: np.ndarray  # NameStats.namesakes of the signature's printed name
+    first_variety: np.ndarray  # distinct surnames printed with the first name
+    last_variety: np.ndarray  # distinct first names printed with the surname
     has_abstract: np.ndarray
     coauthor_names: list[list[str]]
     adjacency: sp.csr_matrix  # 0/1: shares a coauthor with (or is) the other signature
     profile: sp.csr_matrix  # text of the signature and its coauthor-sharing neighbours
     coauth2: sp.csr_matrix  # coauthors of the signature and of its neighbours
     component: np.ndarray  # connected component of the shared-coauthor graph
+    position: np.ndarray  # author position on the paper (0 = first)
+    coauthor_weight: np.ndarray  # per coauthor column: rarer names weigh more
+    coauthor_degree: np.ndarray  # per coauthor column: distinct coauthors in the Anthology
+    coauthor_namesakes: np.ndarray  # per coauthor column: NameStats.namesakes of the name
+    coauthor_graph: sp.csr_matrix | None  # coauthor columns x columns: wrote together anywhere
+    ambiguous: np.ndarray  # per coauthor column: wrote a paper with two of the block's entries
+    text_columns: np.ndarray  # the hashed term of each column of `text` and `title`
+    coauthor_nodes: np.ndarray  # per coauthor column: its node in the corpus graph, -1 if none
+    deferred: bool = False  # topics and coauthor graph not computed yet (see `complete`)
 
     @property
     def n(self) -> int:
@@ -131,21 +174,58 @@ def _vocab_matrix(rows: list[list[str]]) -> tuple[sp.csr_matrix, list[str]]:
     return m, inv
 
 
-def prepare(sigs: list[dict], model) -> PreparedBlock:
-    """Vectorise a block's signatures. `model` gives the IDF, the name statistics and the
-    number of block-local topics."""
-    topic_dims: int = model.topic_dims
+def complete(prep: PreparedBlock, model, corpus=None) -> PreparedBlock:
+    """A block prepared with `deferred=True`, with its topics and coauthor graph added."""
+    if not prep.deferred:
+        return prep
+    corpus = corpus if corpus is not None else getattr(model, "corpus", None)
+    graph_known = prep.coauthor_nodes.size and (prep.coauthor_nodes >= 0).any()
+    return replace(
+        prep,
+        topic=corpus.topics.project(prep.text, prep.text_columns),
+        coauthor_graph=corpus.graph.among(prep.coauthor_nodes) if graph_known else None,
+        deferred=False,
+    )
+
+
+def _used_columns(*ms: sp.csr_matrix) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    """The matrices (same columns) restricted to the columns any of them uses, renumbered, and
+    the original column of each new one."""
+    used = np.unique(np.concatenate([m.indices for m in ms]))
+    out = []
+    for m in ms:
+        out.append(
+            sp.csr_matrix(
+                (m.data, np.searchsorted(used, m.indices).astype(np.int32), m.indptr),
+                shape=(m.shape[0], max(len(used), 1)),
+            )
+        )
+    return out, used
+
+
+def prepare(
+    sigs: list[dict], model, corpus=None, *, graph: bool = True, deferred: bool = False
+) -> PreparedBlock:
+    """Vectorise a block's signatures. `model` gives the IDF and the name statistics; `corpus`
+    (default: the model's) the topic space and the coauthor graph, which only stage 2 reads
+    (`graph=False` skips the graph). `deferred` leaves the topics and the graph among the
+    block's coauthors out until `complete` adds them: a page whose papers stage 1 ties into
+    one group never needs them."""
     stats: nm.NameStats = model.name_stats
     idf: np.ndarray = model.idf
+    corpus = corpus if corpus is not None else getattr(model, "corpus", None)
     n = len(sigs)
     # Hashed counts add up: title + abstract counts are the counts of "title abstract".
     title_counts = hashed_counts([s.get("title") or "" for s in sigs])
     abstract_counts = hashed_counts([s.get("abstract") or "" for s in sigs])
-    text = _tfidf((title_counts + abstract_counts).tocsr(), idf)
-    title = _tfidf(title_counts, idf)
+    text = tfidf((title_counts + abstract_counts).tocsr(), idf)
+    title = tfidf(title_counts, idf)
+    # Only dot products between rows are taken from here on: keep just the terms the block
+    # uses as columns (a few hundred, not 2^20), which makes every product and transpose cheap.
+    (text, title), text_columns = _used_columns(text, title)
     topic = np.zeros((n, 0), dtype=np.float32)
-    if topic_dims and n > topic_dims + 2:
-        topic = _lsa(text, topic_dims)
+    if corpus is not None and not deferred:
+        topic = corpus.topics.project(text, text_columns)
 
     own_keys = [nm.full_key(s.get("first"), s.get("last")) for s in sigs]
     exact_rows, initial_rows, printed_rows = [], [], []
@@ -165,6 +245,18 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
     coauth_w = np.array(
         [1.0 / np.log(2.0 + stats.full_count(k)) for k in vocab] or [0.0], dtype=np.float32
     )
+    # per coauthor: how common the name is (stage 1 reads it; ranking does not)
+    namesakes = np.zeros(max(len(vocab), 1), dtype=np.float32)
+    if graph and vocab:
+        namesakes[:] = [stats.namesakes(*k.rsplit(" ", 1)) if " " in k else 0.0 for k in vocab]
+    node = np.full(max(len(vocab), 1), -1, dtype=np.int64)
+    if corpus is not None and vocab and graph:
+        node = corpus.graph.lookup(np.array([cp.name_hash(k) for k in vocab], dtype=np.int64))
+        degree = corpus.graph.degree(node)
+        among = None if deferred else corpus.graph.among(node)
+    else:
+        degree = np.zeros(max(len(vocab), 1), dtype=np.float32)
+        among = None
     n_coauth = np.asarray(coauth.sum(axis=1)).ravel().astype(np.float32)
 
     year = np.array(
@@ -184,7 +276,7 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
     adjacency = (coauth @ coauth.T).tocsr()
     adjacency = (adjacency + sp.identity(n, format="csr", dtype=np.float32)).tocsr()
     adjacency.data[:] = 1.0
-    profile = normalize(adjacency @ text, norm="l2").tocsr()
+    profile = l2_rows(adjacency @ text)
     coauth2 = (adjacency @ coauth).tocsr()
     coauth2.data[:] = 1.0
     _, component = connected_components(adjacency, directed=False)
@@ -207,27 +299,35 @@ def prepare(sigs: list[dict], model) -> PreparedBlock:
         full_count=np.array([stats.full_count(k) for k in own_keys], dtype=np.float32),
         first_count=np.array([stats.first_count(f) for f in firsts], dtype=np.float32),
         last_count=np.array([stats.last_count(la) for la in lasts], dtype=np.float32),
+        namesakes=np.array(
+            [stats.namesakes(f, la) for f, la in zip(firsts, lasts, strict=True)], dtype=np.float32
+        ),
+        first_variety=np.array(
+            [stats.variety(f, la)[0] for f, la in zip(firsts, lasts, strict=True)],
+            dtype=np.float32,
+        ),
+        last_variety=np.array(
+            [stats.variety(f, la)[1] for f, la in zip(firsts, lasts, strict=True)],
+            dtype=np.float32,
+        ),
         has_abstract=np.array([bool(s.get("abstract")) for s in sigs], dtype=np.float32),
         coauthor_names=printed_rows,
         adjacency=adjacency,
         profile=profile,
         coauth2=coauth2,
         component=component,
+        position=np.array([int(s.get("author_position") or 0) for s in sigs], dtype=np.float32),
+        coauthor_weight=coauth_w,
+        coauthor_degree=degree,
+        coauthor_namesakes=namesakes,
+        coauthor_graph=among,
+        text_columns=text_columns,
+        coauthor_nodes=node,
+        deferred=deferred and corpus is not None,
+        ambiguous=components.ambiguous_coauthors(
+            [str(s.get("paper_id") or "") for s in sigs], coauth
+        ),
     )
-
-
-def _lsa(text: sp.csr_matrix, dims: int) -> np.ndarray:
-    """Block-local topics: truncated SVD of the block's tf-idf, on the terms it uses only."""
-    from sklearn.decomposition import TruncatedSVD
-
-    used = np.unique(text.indices)
-    m = text[:, used]
-    k = min(dims, m.shape[0] - 2, m.shape[1] - 1)
-    if k < 2:
-        return np.zeros((text.shape[0], 0), dtype=np.float32)
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4, random_state=0)
-    z = svd.fit_transform(m).astype(np.float32)
-    return normalize(z, norm="l2")
 
 
 DENSE_GRAM_MAX = 600
@@ -286,7 +386,10 @@ def pair_features(p: PreparedBlock, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     x[:, 10] = _per_distinct(p.aff, i, j, _affiliation_similarity)
     x[:, 11] = _per_distinct(p.first, i, j, nm.first_compatibility)
     x[:, 12] = np.log1p(np.maximum(p.full_count[i], p.full_count[j]))
-    x[:, 13] = np.log1p(np.minimum(p.first_count[i], p.first_count[j]))
+    # The fuller of two compatible first names says how ambiguous the pair is: an initial ("W.")
+    # is rarely printed alone, yet stands for every "Wei" and "Wen" (the smaller count made
+    # "W. Wang" look like a rare name, and the pair model took any W. Wang for the same person).
+    x[:, 13] = np.log1p(np.maximum(p.first_count[i], p.first_count[j]))
     x[:, 14] = np.log1p(np.minimum(p.last_count[i], p.last_count[j]))
     x[:, 15] = np.minimum(p.n_coauth[i], p.n_coauth[j])
     x[:, 16] = np.maximum(p.n_coauth[i], p.n_coauth[j])

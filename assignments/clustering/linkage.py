@@ -107,13 +107,18 @@ def cluster(
     default: float = 0.0,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
+    sizes: np.ndarray | None = None,
 ) -> tuple[list[list[int]], dict[tuple[int, int], tuple[float, bool]]]:
     """Average-linkage clustering, merging while the best average similarity >= threshold.
 
-    Must-link pairs start in one cluster; cannot-link pairs never end up in one. Returns the
-    clusters (lists of indices) and, per pair of final clusters that had any scored link, the
-    (average similarity, forbidden) of that link, keyed by the clusters' positions in the list.
+    Must-link pairs start in one cluster; cannot-link pairs never end up in one. With `sizes`
+    (stage 2: the units are components of that many signatures) the average is size-weighted:
+    a unit counts as that many signatures, and the linkage of two clusters is the mean
+    similarity over the pairs of signatures they hold. Returns the clusters (lists of indices)
+    and, per pair of final clusters that had any scored link, the (average similarity,
+    forbidden) of that link, keyed by the clusters' positions in the list.
     """
+    unit = np.ones(n, dtype=np.float64) if sizes is None else np.asarray(sizes, dtype=np.float64)
     uf = UnionFind(n)
     for a, b in must_link:
         uf.union(a, b)
@@ -125,7 +130,8 @@ def cluster(
     for x in range(n):
         members[label[x]].append(x)
 
-    # links[a][b] = [sum of scored similarity, number of scored pairs, forbidden]
+    # links[a][b] = [sum of scored similarity, number of scored pairs, forbidden], both counted
+    # in signature pairs
     links: dict[int, dict[int, list]] = {k: {} for k in members}
     for a, b, s in zip(i.tolist(), j.tolist(), sim.tolist(), strict=True):
         ca, cb = label[a], label[b]
@@ -133,23 +139,24 @@ def cluster(
             continue
         e = links[ca].get(cb)
         if e is None:
-            e = [0.0, 0, False]
+            e = [0.0, 0.0, False]
             links[ca][cb] = e
             links[cb][ca] = e
-        e[0] += s
-        e[1] += 1
+        w = unit[a] * unit[b]
+        e[0] += s * w
+        e[1] += w
     for a, b in cannot_link:
         ca, cb = label[a], label[b]
         if ca == cb:
             raise ConstraintError(f"signatures {a} and {b} are both must-link and cannot-link")
         e = links[ca].get(cb)
         if e is None:
-            e = [0.0, 0, False]
+            e = [0.0, 0.0, False]
             links[ca][cb] = e
             links[cb][ca] = e
         e[2] = True
 
-    size = {k: len(v) for k, v in members.items()}
+    size = {k: float(unit[v].sum()) for k, v in members.items()}
 
     def average(a: int, b: int, e: list) -> float:
         pairs = size[a] * size[b]

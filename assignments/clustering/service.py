@@ -1,13 +1,28 @@
-"""split_block and rank_candidates: the clustering service's API (see the project's contract)."""
+"""split_block and rank_candidates: the clustering service's API (see the project's contract).
 
+split_block works in two stages:
+
+1. coauthor components (components.py): signatures sharing a coauthor are joined, never across
+   a cannot-link, an ambiguous or a prolific coauthor, or incompatible first names;
+2. a merge model over pairs of components (merging.py) scores whether two of them are one
+   person, and size-weighted average linkage joins them down to the model's threshold (the
+   operating point, chosen on dev for precision: a wrong merge costs a reviewer more than a
+   missed one).
+
+Each group comes with the evidence that ties it, strongest first, and each pair of neighbouring
+groups with the reasons they were kept apart, ranked by how much each moved the merge model's
+probability down.
+"""
+
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from assignments.clustering import components, linkage, merging
 from assignments.clustering import features as ft
-from assignments.clustering import linkage
 from assignments.clustering import names as nm
 from assignments.clustering.model import ClusteringModel, single_threaded
 
@@ -31,11 +46,14 @@ class Cluster:
 @dataclass
 class BlockResult:
     clusters: list[Cluster]
-    # [{"clusters": [a, b], "similarity": float, "reason": str}] for neighbouring clusters
+    # [{"clusters": [a, b], "similarity": float, "reason": str, "reasons": [{"kind", "text",
+    #   "weight"}]}] for neighbouring clusters; `reason` names the strongest reason first
     separations: list[dict] = field(default_factory=list)
     estimated_people: float = 1.0
     # share of the block's signatures expected not to belong to its main person (0..1)
     mixed_score: float = 0.0
+    # the operating point: the merge threshold the clusters were cut at
+    threshold: float = 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -43,6 +61,7 @@ class BlockResult:
             "separations": self.separations,
             "estimated_people": round(float(self.estimated_people), 3),
             "mixed_score": round(float(self.mixed_score), 4),
+            "threshold": round(float(self.threshold), 4),
         }
 
 
@@ -53,12 +72,20 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Constraints:
+    must: list[tuple[int, int]]
+    cannot: list[tuple[int, int]]
+    orcid: set[tuple[int, int]]  # cannot-links from different ORCIDs
+    paper: set[tuple[int, int]]  # cannot-links from two entries of one paper
+
+
 def _constraint_pairs(
     sigs: Sequence[dict],
     index: dict[str, int],
     must_link: Iterable[tuple[str, str]],
     cannot_link: Iterable[tuple[str, str]],
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]], set[tuple[int, int]]]:
+) -> Constraints:
     """Index pairs to keep together and apart, from the caller's pairs and the data itself:
     one ORCID = one person, different ORCIDs = different persons, and two entries of one
     paper are different persons. The caller's must-links win over the derived cannot-links."""
@@ -77,26 +104,28 @@ def _constraint_pairs(
     uf = linkage.UnionFind(len(sigs))
     for a, b in must:
         uf.union(a, b)
-    derived: list[tuple[int, int]] = []
     heads = [g[0] for g in by_orcid.values()]
     orcid_pairs = {
         (heads[x], heads[y]) for x in range(len(heads)) for y in range(x + 1, len(heads))
     }
-    derived.extend(orcid_pairs)
     by_paper: dict[str, list[int]] = {}
     for k, s in enumerate(sigs):
         if s.get("paper_id"):
             by_paper.setdefault(str(s["paper_id"]), []).append(k)
-    for group in by_paper.values():
-        derived.extend(
-            (group[x], group[y]) for x in range(len(group)) for y in range(x + 1, len(group))
-        )
+    paper_pairs = {
+        (group[x], group[y])
+        for group in by_paper.values()
+        for x in range(len(group))
+        for y in range(x + 1, len(group))
+    }
+    derived = sorted(orcid_pairs | paper_pairs)
     cannot.extend((a, b) for a, b in derived if uf.find(a) != uf.find(b))
-    return must, cannot, orcid_pairs
+    return Constraints(must=must, cannot=cannot, orcid=orcid_pairs, paper=paper_pairs)
 
 
 def pairs_to_score(prep: ft.PreparedBlock, model: ClusteringModel) -> tuple[np.ndarray, ...]:
-    """Every pair of a small block; the candidate pairs of a larger one."""
+    """Pair model (ranking and its training): every pair of a small block, candidate pairs of a
+    larger one."""
     if prep.n <= model.all_pairs_max:
         return linkage.all_pairs(prep.n)
     return linkage.candidate_pairs(prep, k=model.neighbours)
@@ -105,7 +134,8 @@ def pairs_to_score(prep: ft.PreparedBlock, model: ClusteringModel) -> tuple[np.n
 def score_pairs(
     prep: ft.PreparedBlock, model: ClusteringModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Pairs scored, their probabilities, and the probability assumed for unscored pairs."""
+    """Pairs scored by the pair model, their probabilities, and the probability assumed for
+    unscored pairs."""
     n = prep.n
     i, j = pairs_to_score(prep, model)
     sim = model.predict(ft.pair_features(prep, i, j))
@@ -117,6 +147,97 @@ def score_pairs(
     return i, j, sim, default
 
 
+@dataclass
+class Stages:
+    """What the two stages computed for one block (training reads it too)."""
+
+    prep: ft.PreparedBlock
+    constraints: Constraints
+    labels: np.ndarray  # stage-1 component per signature
+    groups: merging.Groups  # the components' aggregates
+    a: np.ndarray  # scored component pairs
+    b: np.ndarray
+    x: np.ndarray  # their feature rows
+    forbidden: list[tuple[int, int]]  # component pairs that must stay apart
+
+
+def stages(
+    sigs: Sequence[dict],
+    model: ClusteringModel,
+    *,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    corpus=None,
+) -> Stages:
+    """Stage 1 and the stage-2 feature rows of a block (no classifier needed)."""
+    ids = [str(s["id"]) for s in sigs]
+    index = {sid: k for k, sid in enumerate(ids)}
+    if len(index) != len(ids):
+        raise ValueError("signature ids must be unique within a block")
+    constraints = _constraint_pairs(sigs, index, must_link, cannot_link)
+    prep = ft.prepare(list(sigs), model, corpus, deferred=True)
+    labels = components.coauthor_components(
+        prep,
+        must_link=constraints.must,
+        cannot_link=constraints.cannot,
+        hub_degree=model.hub_degree,
+        common_name=model.common_name,
+    )
+    if labels.max(initial=0) > 0:  # two groups or more: stage 2 reads topics and the graph
+        prep = ft.complete(prep, model, corpus)
+    g = merging.groups(prep, labels)
+    if g.k <= model.all_pairs_max:
+        a, b = linkage.all_pairs(g.k)
+    else:
+        a, b = merging.candidate_pairs(prep, g, neighbours=model.component_neighbours)
+    forbidden = sorted(
+        {
+            (int(min(labels[p], labels[q])), int(max(labels[p], labels[q])))
+            for p, q in constraints.cannot
+        }
+    )
+    return Stages(
+        prep=prep,
+        constraints=constraints,
+        labels=labels,
+        groups=g,
+        a=a,
+        b=b,
+        x=merging.features(prep, g, a, b),
+        forbidden=forbidden,
+    )
+
+
+def merge(
+    st: Stages, model: ClusteringModel, threshold: float
+) -> tuple[list, dict, float, np.ndarray]:
+    """Stage 2: the merge model's probabilities, then size-weighted average linkage of the
+    components. Returns the clusters (lists of components), the links between them, the
+    probability assumed for component pairs that were not scored (large blocks), and the scored
+    pairs' probabilities."""
+    prob = model.predict_merge(st.x) if len(st.a) else np.zeros(0, dtype=np.float32)
+    default = 0.0
+    k = st.groups.k
+    if k > model.all_pairs_max:
+        known = set(zip(st.a.tolist(), st.b.tolist(), strict=True))
+        oa, ob = linkage.random_other_pairs(k, known, 2000)
+        if len(oa):
+            default = float(
+                model.predict_merge(merging.features(st.prep, st.groups, oa, ob)).mean()
+            )
+    clusters, between = linkage.cluster(
+        k,
+        st.a,
+        st.b,
+        prob,
+        threshold=threshold,
+        default=default,
+        cannot_link=st.forbidden,
+        sizes=st.groups.size,
+    )
+    return clusters, between, default, prob
+
+
 @single_threaded
 def split_block(
     signatures: Sequence[dict],
@@ -124,47 +245,53 @@ def split_block(
     model: ClusteringModel,
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
+    threshold: float | None = None,
+    corpus=None,
 ) -> BlockResult:
     """Split the signatures printed under one name into persons.
 
     `must_link`/`cannot_link` are pairs of signature ids; signatures sharing an ORCID are kept
     together and signatures with different ORCIDs apart. Constraints are never violated
-    (contradictory ones raise linkage.ConstraintError).
+    (contradictory ones raise linkage.ConstraintError). `threshold` overrides the model's
+    operating point; `corpus` its whole-Anthology data (topic space, coauthor graph).
     """
     sigs = list(signatures)
     if not sigs:
         return BlockResult(clusters=[], estimated_people=0.0)
-    ids = [str(s["id"]) for s in sigs]
-    index = {sid: k for k, sid in enumerate(ids)}
-    if len(index) != len(ids):
-        raise ValueError("signature ids must be unique within a block")
-    must, cannot, orcid_pairs = _constraint_pairs(sigs, index, must_link, cannot_link)
-    prep = ft.prepare(sigs, model)
-    i, j, sim, default = score_pairs(prep, model)
-    groups, between = linkage.cluster(
-        len(sigs),
-        i,
-        j,
-        sim,
-        threshold=model.threshold,
-        default=default,
-        must_link=must,
-        cannot_link=cannot,
-    )
-    return _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs)
+    threshold = model.threshold if threshold is None else float(threshold)
+    st = stages(sigs, model, must_link=must_link, cannot_link=cannot_link, corpus=corpus)
+    clusters, between, _, prob = merge(st, model, threshold)
+    return _describe(st, model, clusters, between, threshold, prob)
 
 
-def _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs) -> BlockResult:
+def _describe(
+    st: Stages, model: ClusteringModel, clusters, between, threshold, prob: np.ndarray
+) -> BlockResult:
+    prep, g = st.prep, st.groups
     n = prep.n
-    label = np.empty(n, dtype=np.int64)
-    for c, members in enumerate(groups):
-        label[members] = c
-    # strongest scored tie of each signature inside its cluster
-    best = np.zeros(n, dtype=np.float32)
-    inside = label[i] == label[j]
-    np.maximum.at(best, i[inside], sim[inside])
-    np.maximum.at(best, j[inside], sim[inside])
-    nearest = np.zeros(len(groups), dtype=np.float64)
+    ids = [str(s["id"]) for s in prep.sigs]
+    cluster_of_component = np.empty(g.k, dtype=np.int64)
+    for c, comps in enumerate(clusters):
+        cluster_of_component[comps] = c
+    label = cluster_of_component[st.labels]
+    members = [np.flatnonzero(label == c).tolist() for c in range(len(clusters))]
+
+    # cohesion: the size-weighted mean merge probability among a cluster's components (a
+    # single component is tied by coauthors, or is one signature)
+    cohesion = np.ones(len(clusters))
+    if len(clusters) < g.k and len(prob):
+        inside = cluster_of_component[st.a] == cluster_of_component[st.b]
+        weight = g.size[st.a] * g.size[st.b]
+        total = np.bincount(
+            cluster_of_component[st.a][inside],
+            weights=(prob * weight)[inside],
+            minlength=len(clusters),
+        )
+        count = np.bincount(
+            cluster_of_component[st.a][inside], weights=weight[inside], minlength=len(clusters)
+        )
+        cohesion = np.where(count > 0, total / np.maximum(count, 1e-9), 1.0)
+    nearest = np.zeros(len(clusters))
     for (a, b), (avg, forbidden) in between.items():
         if not forbidden:
             nearest[a] = max(nearest[a], avg)
@@ -173,19 +300,45 @@ def _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs) -> Bloc
     analyze = ft.analyzer()
     tokens = [analyze(s.get("title") or "") for s in prep.sigs]
     block_terms = Counter(t for toks in tokens for t in set(toks))
-    clusters = []
-    for c, members in enumerate(groups):
-        cohesion = float(best[members].mean()) if len(members) > 1 else 1.0
-        confidence = min(cohesion, 1.0 - nearest[c])
-        clusters.append(
+    result_clusters = []
+    for c, sig_members in enumerate(members):
+        confidence = min(cohesion[c], 1.0 - nearest[c])
+        result_clusters.append(
             Cluster(
-                signature_ids=[ids[m] for m in members],
-                confidence=max(0.0, min(1.0, confidence)),
-                evidence=_evidence(prep, model, members, tokens, block_terms),
+                signature_ids=[ids[m] for m in sig_members],
+                confidence=float(max(0.0, min(1.0, confidence))),
+                evidence=_evidence(prep, model, sig_members, tokens, block_terms),
             )
         )
 
-    # separations: each cluster's three nearest neighbours, with the main reason
+    separations = _separations(st, model, label, result_clusters, between)
+
+    # expected number of people: each cluster beyond the largest counts by how sure we are
+    # that it is not the same person as a larger cluster.
+    link_to_earlier = np.zeros(len(clusters))
+    link_to_main = np.zeros(len(clusters))
+    for (a, b), (avg, forbidden) in between.items():
+        if not forbidden:
+            link_to_earlier[b] = max(link_to_earlier[b], avg)
+            if a == 0:
+                link_to_main[b] = avg
+    link_to_main[0] = 1.0
+    estimated = float(1.0 + sum(1.0 - link_to_earlier[c] for c in range(1, len(clusters))))
+    sizes = np.array([len(m) for m in members], dtype=np.float64)
+    mixed = float(1.0 - (sizes * link_to_main).sum() / n)
+    return BlockResult(
+        clusters=result_clusters,
+        separations=separations,
+        estimated_people=estimated,
+        mixed_score=max(0.0, min(1.0, mixed)),
+        threshold=threshold,
+    )
+
+
+NEIGHBOURS_EXPLAINED = 3  # separations listed per cluster: its nearest others
+
+
+def _separations(st: Stages, model, label: np.ndarray, clusters, between) -> list[dict]:
     per_cluster: dict[int, list[tuple[float, int, int, bool]]] = {}
     for (a, b), (avg, forbidden) in between.items():
         per_cluster.setdefault(a, []).append((avg, a, b, forbidden))
@@ -193,36 +346,140 @@ def _describe(prep, model, ids, groups, between, i, j, sim, orcid_pairs) -> Bloc
     chosen: dict[tuple[int, int], tuple[float, bool]] = {}
     for entries in per_cluster.values():
         entries.sort(key=lambda e: (e[3], -e[0]))
-        for avg, a, b, forbidden in entries[:3]:
+        for avg, a, b, forbidden in entries[:NEIGHBOURS_EXPLAINED]:
             chosen[(a, b)] = (avg, forbidden)
-    orcid_clusters = {(min(label[x], label[y]), max(label[x], label[y])) for x, y in orcid_pairs}
-    separations = []
-    for (a, b), (avg, forbidden) in sorted(chosen.items()):
-        if forbidden:
-            reason = "different ORCIDs" if (a, b) in orcid_clusters else "kept apart by a reviewer"
-        else:
-            reason = _reason(clusters[a].evidence, clusters[b].evidence, avg)
-        separations.append({"clusters": [a, b], "similarity": round(avg, 4), "reason": reason})
+    if not chosen:
+        return []
 
-    # expected number of people: each cluster beyond the largest counts by how sure we are
-    # that it is not the same person as a larger cluster.
-    link_to_earlier = np.zeros(len(groups))
-    link_to_main = np.zeros(len(groups))
-    for (a, b), (avg, forbidden) in between.items():
-        if not forbidden:
-            link_to_earlier[b] = max(link_to_earlier[b], avg)
-            if a == 0:
-                link_to_main[b] = avg
-    link_to_main[0] = 1.0
-    estimated = float(1.0 + sum(1.0 - link_to_earlier[c] for c in range(1, len(groups))))
-    sizes = np.array([len(g) for g in groups], dtype=np.float64)
-    mixed = float(1.0 - (sizes * link_to_main).sum() / n)
-    return BlockResult(
-        clusters=clusters,
-        separations=separations,
-        estimated_people=estimated,
-        mixed_score=max(0.0, min(1.0, mixed)),
-    )
+    def cluster_pair(x: int, y: int) -> tuple[int, int]:
+        return (int(min(label[x], label[y])), int(max(label[x], label[y])))
+
+    orcid = {cluster_pair(x, y) for x, y in st.constraints.orcid}
+    paper = {cluster_pair(x, y) for x, y in st.constraints.paper}
+    pairs = sorted(chosen)
+    explained = [p for p in pairs if not chosen[p][1]]
+    ranked = _ranked_reasons(st, model, label, clusters, explained)
+    separations = []
+    for a, b in pairs:
+        avg, forbidden = chosen[(a, b)]
+        if forbidden:
+            if (a, b) in orcid:
+                text = "different ORCIDs"
+            elif (a, b) in paper:
+                text = "two authors of one paper"
+            else:
+                text = "kept apart by a reviewer"
+            reasons: list[dict] = [{"kind": "constraint", "text": text, "weight": 1.0}]
+        else:
+            reasons = ranked[(a, b)] or [
+                {"kind": "overall", "text": f"weak overall similarity ({avg:.2f})", "weight": 0.0}
+            ]
+        separations.append(
+            {
+                "clusters": [a, b],
+                "similarity": round(float(avg), 4),
+                "reason": "; ".join(str(r["text"]) for r in reasons),
+                "reasons": reasons,
+            }
+        )
+    return separations
+
+
+# Evidence kinds a reason can name, with the feature groups whose values stand for them.
+REASON_KINDS = ("coauthors", "topic", "years", "affiliation", "venue", "name")
+MIN_REASON_WEIGHT = 0.01  # a kind that moved the probability by less says nothing
+
+
+def _ranked_reasons(st: Stages, model, label, clusters, pairs) -> dict[tuple, list[dict]]:
+    """For each pair of final clusters, the evidence kinds that kept them apart, strongest
+    first: each kind's features are set to their typical value for one person's groups (the
+    model's `merge_reference`), and the rise in merge probability is how much that kind
+    moved the decision."""
+    out: dict[tuple, list[dict]] = {p: [] for p in pairs}
+    if not pairs:
+        return out
+    x = _rows_of_components(st, label, pairs)
+    if x is None:
+        final = merging.groups(st.prep, label)
+        a = np.array([p[0] for p in pairs], dtype=np.int64)
+        b = np.array([p[1] for p in pairs], dtype=np.int64)
+        x = merging.features(st.prep, final, a, b)
+    reference = np.asarray(model.merge_reference, dtype=np.float32)
+    variants = [x]
+    for kind in REASON_KINDS:
+        moved = x.copy()
+        cols = [merging.COLUMN[name] for name in merging.REASON_FEATURES[kind]]
+        moved[:, cols] = reference[cols]
+        variants.append(moved)
+    prob = model.predict_merge(np.vstack(variants)).reshape(len(variants), len(pairs))
+    rise = prob[1:] - prob[0]
+    for k, (p, q) in enumerate(pairs):
+        found: list[dict] = []
+        for r, kind in enumerate(REASON_KINDS):
+            text = _reason_text(kind, x[k], clusters[p].evidence, clusters[q].evidence)
+            if text and rise[r, k] >= MIN_REASON_WEIGHT:
+                found.append({"kind": kind, "text": text, "weight": round(float(rise[r, k]), 4)})
+        found.sort(key=lambda r: -r["weight"])
+        out[(p, q)] = found
+    return out
+
+
+def _rows_of_components(st: Stages, label: np.ndarray, pairs: list) -> np.ndarray | None:
+    """The merge-feature rows of pairs of final clusters when nothing was merged (each cluster is
+    one component, as on most small pages) and stage 2 scored those pairs: the rows it already
+    computed (the features are symmetric). None otherwise."""
+    if int(label.max()) + 1 != st.groups.k:
+        return None
+    component = np.empty(st.groups.k, dtype=np.int64)
+    component[label] = st.labels
+    row_of = {pair: r for r, pair in enumerate(zip(st.a.tolist(), st.b.tolist(), strict=True))}
+    rows = []
+    for p, q in pairs:
+        a, b = int(component[p]), int(component[q])
+        row = row_of.get((min(a, b), max(a, b)))
+        if row is None:
+            return None
+        rows.append(row)
+    return st.x[rows]
+
+
+def _reason_text(kind: str, row: np.ndarray, ea: dict, eb: dict) -> str:
+    """What a reason says, or "" when the pair holds no such evidence against a merge."""
+
+    def value(name: str) -> float:
+        return float(row[merging.COLUMN[name]])
+
+    if kind == "coauthors":
+        if value("coauthors_shared") > 0 or value("bridges") > 0:
+            return ""
+        return "disjoint coauthors (none shared, none who wrote with the other group's)"
+    if kind == "topic":
+        ta, tb = ea["terms"][:3], eb["terms"][:3]
+        if not ta or not tb:
+            return "different topics"
+        return f"distinct topic terms ({', '.join(ta)} vs {', '.join(tb)})"
+    if kind == "years":
+        ya, yb = ea["years"], eb["years"]
+        if not ya or not yb or value("year_gap") < 1:
+            return ""
+        return f"distant years ({_span(ya)} vs {_span(yb)})"
+    if kind == "affiliation":
+        if not ea["affiliations"] or not eb["affiliations"]:
+            return ""
+        if value("affiliation_similarity") >= 0.8:
+            return ""
+        return f"different affiliations ({ea['affiliations'][0]} vs {eb['affiliations'][0]})"
+    if kind == "venue":
+        if not ea["venues"] or not eb["venues"] or set(ea["venues"]) & set(eb["venues"]):
+            return ""
+        return f"different venues ({ea['venues'][0]} vs {eb['venues'][0]})"
+    if kind == "name":
+        return "first names differ" if value("first_name_compatibility") == 0 else ""
+    return ""
+
+
+def _span(years: list[int]) -> str:
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
 
 
 def _top(counter: Counter, k: int = EVIDENCE_ITEMS) -> list[str]:
@@ -230,6 +487,8 @@ def _top(counter: Counter, k: int = EVIDENCE_ITEMS) -> list[str]:
 
 
 def _evidence(prep, model, members, tokens, block_terms) -> dict:
+    """What ties a cluster, each list strongest first: coauthors on most of its papers, its
+    most distinctive title terms, main venues and affiliations, and its years."""
     sigs = [prep.sigs[m] for m in members]
     coauthors = Counter(c for m in members for c in prep.coauthor_names[m])
     # Coauthors seen once say little in a large cluster; keep them only when nothing repeats.
@@ -260,24 +519,6 @@ def _distinctive_terms(model, members, tokens, block_terms, n, k: int = EVIDENCE
     return [t for s, t in scored[:k] if s > 0]
 
 
-def _reason(ea: dict, eb: dict, similarity: float) -> str:
-    ya, yb = ea["years"], eb["years"]
-    shared_coauthors = set(ea["coauthors"]) & set(eb["coauthors"])
-    shared_terms = set(ea["terms"]) & set(eb["terms"])
-    shared_affiliations = set(ea["affiliations"]) & set(eb["affiliations"])
-    if ea["affiliations"] and eb["affiliations"] and not shared_affiliations:
-        return f"different affiliations ({ea['affiliations'][0]} vs {eb['affiliations'][0]})"
-    if ya and yb and (ya[0] - yb[1] >= 5 or yb[0] - ya[1] >= 5):
-        return f"years apart ({ya[0]}-{ya[1]} vs {yb[0]}-{yb[1]})"
-    if not shared_coauthors and not shared_terms:
-        return "no shared coauthors and different topics"
-    if not shared_coauthors:
-        return "no shared coauthors"
-    if not set(ea["venues"]) & set(eb["venues"]):
-        return "different venues"
-    return f"weak overall similarity ({similarity:.2f})"
-
-
 RANK_SHORTLIST = 2  # signatures scored per candidate person
 RANK_REASONS = 10  # candidates, best first, that get reasons
 
@@ -291,13 +532,15 @@ def _shortlist(signature: dict, sigs: Sequence[dict], k: int) -> list[int]:
     venue = signature.get("venue")
     year = int(signature.get("year") or 0)  # a year may come as text ("2011")
 
-    def cheap(s: dict) -> tuple:
-        shared = sum(1 for c in s.get("coauthors") or () if nm.coauthor_keys(c)[0] in mine)
-        gap = abs(int(s.get("year") or 0) - year)
-        return (-shared, s.get("venue") != venue, gap)
+    def cheap(x: int) -> tuple:
+        s = sigs[x]
+        # without coauthors of its own, the query shares none: skip the name lookups
+        shared = (
+            len(mine.intersection(map(nm.coauthor_key, s.get("coauthors") or ()))) if mine else 0
+        )
+        return (-shared, s.get("venue") != venue, abs(int(s.get("year") or 0) - year), x)
 
-    order = sorted(range(len(sigs)), key=lambda x: cheap(sigs[x]))
-    return order[:k]
+    return heapq.nsmallest(k, range(len(sigs)), key=cheap)
 
 
 @single_threaded
@@ -316,7 +559,7 @@ def rank_candidates(
     results = [Candidate(person_id=None, score=float(model.threshold), reasons=["new person"])]
     if len(sigs) == 1:
         return results
-    prep = ft.prepare(sigs, model)
+    prep = ft.prepare(sigs, model, graph=False)
     j = np.arange(1, len(sigs), dtype=np.int64)
     i = np.zeros_like(j)
     x = ft.pair_features(prep, i, j)

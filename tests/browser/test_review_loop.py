@@ -13,16 +13,48 @@ from assignments.models import ChangeSet, Move, Suggestion
 from assignments.review import services as review
 from papers.importing import services as importing
 from papers.models import Authorship, Person, Preview
-from tests.factories import PASSWORD, make_paper, make_person, make_user
+from tests.factories import PASSWORD, make_paper, make_person, make_user, make_volume
 
 # Browser tests run last (tests/browser/conftest.py); each flushes the database after it, and
 # make_user recreates the roles it needs.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _mixed_page(first: str, last: str) -> None:
+    """An unverified page under a common name mixing two people who share nothing: other
+    coauthors, topics and decades. The fixtures alone hold one such page for the shipped model
+    (it no longer over-splits one person's page); the loop needs three."""
+    page = make_person(first=first, last=last)
+    people = [
+        (
+            [f"Early{k} Prosodist{last}" for k in range(2)],
+            "speech prosody acoustic phonetics",
+            1994,
+        ),
+        (
+            [f"Late{k} Treebanker{last}" for k in range(2)],
+            "dependency treebank parsing syntax",
+            2021,
+        ),
+    ]
+    for coauthor_names, topic, year in people:
+        coauthors = tuple(
+            make_person(first=n.split()[0], last=n.split()[1]) for n in coauthor_names
+        )
+        for k in range(3):
+            make_paper(
+                title=f"{topic} study {k}",
+                abstract=f"{topic} {topic}",
+                authors=(page, *coauthors),
+                volume=make_volume(year=year + k),
+            )
+
+
 @pytest.fixture
 def queue(imported):
     """The fixtures with their suggestions computed by the shipped model, as `demo` does."""
+    _mixed_page("Wei", "Zhang")
+    _mixed_page("Jing", "Li")
     call_command("refresh_suggestions", jobs=1, stdout=io.StringIO())
     assert Suggestion.objects.filter(expected_moves__gt=0).count() >= 3
     return list(

@@ -53,9 +53,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--min-precision",
             type=float,
-            default=0.9,
+            default=0.88,
             help="tune the threshold for the best F1 at this B-cubed precision or more",
         )
+        parser.add_argument("--single-blocks", type=int, default=training.SINGLE_BLOCKS)
 
     def handle(self, *args, path: Path, output: Path | None, **options) -> None:
         if options["verbosity"] > 1:
@@ -78,6 +79,7 @@ class Command(BaseCommand):
                     exclude=exclude,
                     tune_blocks=tune,
                     synthetic_blocks=options["synthetic_blocks"],
+                    single_blocks=options["single_blocks"],
                     seed=options["seed"],
                     min_precision=options["min_precision"],
                     held_out_path=options["held_out_output"],
