@@ -349,14 +349,8 @@ MONOTONE: dict[str, int] = {
 
 # The features that stand for each kind of reason a separation names (service._reasons).
 REASON_FEATURES: dict[str, list[str]] = {
-    "coauthors": [
-        "coauthors_shared",
-        "coauthors_shared_weighted",
-        "coauthors_initials_shared",
-        "bridges",
-        "bridges_weighted",
-        "bridges_share",
-    ],
+    # (the smaller group's coauthor count is a size, not a link between the groups)
+    "coauthors": [f for f in GROUPS["coauthors"] if f != "coauthors_min"],
     "topic": GROUPS["topic"],
     "years": ["year_gap", "year_mean_gap"],
     "affiliation": ["affiliation_both", "affiliation_similarity"],
