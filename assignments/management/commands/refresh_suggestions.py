@@ -2,6 +2,7 @@
 
 import sys
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -61,27 +62,23 @@ class Command(BaseCommand):
         loaded_model = clustering.load_model(model or settings.CLUSTERING_MODEL_PATH)
         bar = _ProgressBar() if sys.stderr.isatty() else None
         try:
-            if scheduler:
-                with runners.cluster_client(scheduler) as client:
-                    out = services.suggestions_refresh(
-                        model=loaded_model,
-                        person_ids=person,
-                        client=client,
-                        batch_size=batch_size,
-                        dry_run=dry_run,
-                        progress=bar,
-                    )
-                where = f"on the Dask cluster at {scheduler}"
-            else:
+            # jobs is ignored when a client is given: the cluster's workers do the splitting
+            cluster = runners.cluster_client(scheduler) if scheduler else nullcontext()
+            with cluster as client:
                 out = services.suggestions_refresh(
                     model=loaded_model,
                     person_ids=person,
                     jobs=jobs,
+                    client=client,
                     batch_size=batch_size,
                     dry_run=dry_run,
                     progress=bar,
                 )
-                where = f"locally, {jobs} process{'es' if jobs > 1 else ''}"
+            where = (
+                f"on the Dask cluster at {scheduler}"
+                if scheduler
+                else f"locally, {jobs} process{'es' if jobs > 1 else ''}"
+            )
         except runners.ClusterUnreachable as e:
             raise CommandError(str(e)) from e
         finally:
