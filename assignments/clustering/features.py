@@ -74,17 +74,24 @@ ROWS_CACHE_CALL_MAX = 5_000
 def hashed_counts(texts: list[str]) -> sp.csr_matrix:
     if len(texts) > ROWS_CACHE_CALL_MAX:
         return _HASHER.transform(texts).tocsr()
-    distinct = list(dict.fromkeys(texts))
-    missing = [t for t in distinct if t not in _ROWS]
+    # This call's rows are kept in a dict of its own: gunicorn's threads share _ROWS, and another
+    # thread may clear it between this call's filling and reading it.
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    missing: list[str] = []
+    for text in dict.fromkeys(texts):
+        row = _ROWS.get(text)
+        if row is None:
+            missing.append(text)
+        else:
+            found[text] = row
     if len(_ROWS) + len(missing) > ROWS_CACHED:
         _ROWS.clear()
-        missing = distinct
     if missing:
         m = _HASHER.transform(missing).tocsr()
         for k, text in enumerate(missing):
             lo, hi = m.indptr[k], m.indptr[k + 1]
-            _ROWS[text] = (m.indices[lo:hi].copy(), m.data[lo:hi].copy())
-    rows = [_ROWS[t] for t in texts]
+            found[text] = _ROWS[text] = (m.indices[lo:hi].copy(), m.data[lo:hi].copy())
+    rows = [found[t] for t in texts]
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r[0]) for r in rows])
     if not rows or indptr[-1] == 0:
