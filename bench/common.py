@@ -9,6 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "acl-anthology-2025-05.tar.xz"
 DEFAULT_BLOCKS = ROOT.parent / "shared" / "data" / "dev-blocks.jsonl.gz"
+# The app's commands, run as the benchmarks run them: this Python, this checkout.
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anthology_review.settings")
 
@@ -39,7 +41,7 @@ def scratch_database_env(name: str) -> dict:
     base, _, query = url.partition("?")
     scratch = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
     env = {**os.environ, "DATABASE_URL": scratch}
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*MANAGE, "migrate", "-v0"], env=env, check=True)
     return env
 
 
@@ -48,7 +50,7 @@ def imported_scratch_env(name: str, source: Path) -> dict:
     env = scratch_database_env(name)
     with data_folder(source) as folder:
         subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "import_anthology", str(folder)],
+            [*MANAGE, "import_anthology", str(folder)],
             env=env,
             check=True,
         )

@@ -41,10 +41,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import ROOT, imported_scratch_env
+from common import MANAGE, ROOT, imported_scratch_env
 
 HOST = "127.0.0.1"  # never anything else
-MANAGE = [sys.executable, str(ROOT / "manage.py")]
 PASSWORD = "bench-load-" + "x" * 12
 SHORT_SURNAMES = ["li", "zhang", "wang", "liu", "chen", "yang", "kim", "smith"]
 
@@ -69,7 +68,7 @@ def main() -> None:
     if args.data is not None:
         env = imported_scratch_env("bench_load", args.data)
         subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "refresh_suggestions", "--jobs", "2"],
+            [*MANAGE, "refresh_suggestions", "--jobs", "2"],
             env=env,
             check=True,
         )
@@ -300,7 +299,7 @@ def run(args: argparse.Namespace) -> None:
         port = free_port()
         env = server_env(port, tmp_path / "static", args)
         subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+            [*MANAGE, "collectstatic", "--noinput", "-v0"],
             env=env,
             check=True,
         )

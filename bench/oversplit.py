@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import DEFAULT_DATA, ROOT, imported_scratch_env, scratch_database_env
+from common import DEFAULT_DATA, MANAGE, ROOT, imported_scratch_env, scratch_database_env
 
 
 def _has_papers(env: dict) -> bool:
@@ -63,7 +63,7 @@ def main() -> None:
     env = _reused_env(name) if args.reuse else None
     if env is None or not _has_papers(env):
         env = imported_scratch_env(name, args.data) if args.data else scratch_database_env(name)
-    command = [sys.executable, str(ROOT / "manage.py"), "refresh_suggestions"]
+    command = [*MANAGE, "refresh_suggestions"]
     command += ["--jobs", str(args.jobs)] + (["--model", args.model] if args.model else [])
     start = time.perf_counter()
     subprocess.run(command, env=env, check=True)

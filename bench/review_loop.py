@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, imported_scratch_env
+from common import MANAGE, ROOT, imported_scratch_env
 
 TARGET_KEYS = 12
 TARGET_SECONDS = 15.0
@@ -129,7 +129,7 @@ def main() -> None:
         raise SystemExit("needs Debian's chromium (apt-get install chromium)")
 
     env = imported_scratch_env("bench_review_loop", args.data)
-    manage = [sys.executable, str(ROOT / "manage.py")]
+    manage = MANAGE
     subprocess.run([*manage, "demo", "--no-serve"], env=env, check=True, capture_output=True)
     port = free_port()
     server = serve(env, port)

@@ -8,11 +8,10 @@ Imports the data into a scratch database on the app's server, then runs
 
 import argparse
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import DEFAULT_DATA, ROOT, imported_scratch_env
+from common import DEFAULT_DATA, MANAGE, imported_scratch_env
 
 
 def main() -> None:
@@ -23,7 +22,7 @@ def main() -> None:
     env = imported_scratch_env("bench_suggestions", args.data)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "refresh_suggestions", "--jobs", str(args.jobs)],
+        [*MANAGE, "refresh_suggestions", "--jobs", str(args.jobs)],
         env=env,
         check=True,
     )
