@@ -297,8 +297,7 @@ def _describe(
             nearest[a] = max(nearest[a], avg)
             nearest[b] = max(nearest[b], avg)
 
-    analyze = ft.analyzer()
-    tokens = [analyze(s.get("title") or "") for s in prep.sigs]
+    tokens = [ft.tokens(s.get("title") or "") for s in prep.sigs]
     block_terms = Counter(t for toks in tokens for t in set(toks))
     result_clusters = []
     for c, sig_members in enumerate(members):

@@ -1,8 +1,10 @@
 """The fast paths give what the plain ones give: the flat tree walk, row normalisation, the
-hashed-text cache and the block's text on its used columns."""
+terms and hashed counts (scikit-learn's), the hashed-text cache and the block's text on its used
+columns."""
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
 from assignments.clustering import features as ft
@@ -44,13 +46,45 @@ def test_row_normalisation_matches_sklearn_and_keeps_zero_rows():
     assert not l2_rows(dense)[2].any()
 
 
+def _sklearn_hasher() -> HashingVectorizer:
+    """The vectorizer the model's text columns were defined with."""
+    return HashingVectorizer(
+        n_features=ft.TEXT_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        stop_words="english",
+        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+    )
+
+
+def test_terms_and_counts_are_scikit_learns():
+    tricky = [
+        "x² y² ½half half½ foo_bar baz ab12 cd a b cc",
+        "İstanbul ÇAĞ naïve—test ٣٤ab ab٣ ＡＢＣ ﬁne Straße",
+        "The BERT-based model, and its 2nd-order (re)ranking: 95.3% F1!",
+        "",
+    ]
+    rng = np.random.default_rng(0)
+    alphabet = list("abcXYZ _-.,0189²½٣éİßﬁ\u0301\t\n") + ["the", "and", "of"]
+    random_texts = ["".join(rng.choice(alphabet, size=40)) for _ in range(2000)]
+    texts = tricky + random_texts
+    analyze = _sklearn_hasher().build_analyzer()
+    assert [ft.tokens(t) for t in texts] == [analyze(t) for t in texts]
+    assert ft.tokens(tricky[0]) == ["x²", "y²", "½half", "half½", "baz", "cd", "cc"]
+    got = ft.hashed_counts(texts)  # beyond the cache's call size too:
+    big = ft.hashed_counts(texts * 3)
+    expected = _sklearn_hasher().transform(texts)
+    assert (got != expected).nnz == 0
+    assert (big[: len(texts)] != expected).nnz == 0
+
+
 def test_hashed_counts_survive_the_cache_filling_up_mid_call(monkeypatch):
     monkeypatch.setattr(ft, "_ROWS", {})
     monkeypatch.setattr(ft, "ROWS_CACHED", 3)
     texts = ["graph parsing", "speech prosody", "graph parsing", "neural translation"]
     ft.hashed_counts(texts[:2])
     got = ft.hashed_counts(texts + ["treebank syntax"])  # 3 new: the cache is cleared
-    expected = ft._HASHER.transform(texts + ["treebank syntax"]).tocsr()
+    expected = _sklearn_hasher().transform(texts + ["treebank syntax"]).tocsr()
     assert (got != expected).nnz == 0
     assert ft.hashed_counts([]).shape == (0, ft.TEXT_FEATURES)
 
