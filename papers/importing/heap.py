@@ -22,11 +22,13 @@ _NEVER = 2**31 - 1
 def full_collections_paused() -> Iterator[None]:
     """Inside: only the young generations are collected (cycles among new objects are still
     freed, and reference counting frees everything else as always); no automatic full
-    collection. On leaving, the thresholds are restored, and the one full collection that
-    follows frees what the import dropped (the library's model is full of parent links)."""
+    collection. On leaving, the thresholds come back and one full collection frees what the
+    block dropped: the library's model of the data is full of parent links, so only the cycle
+    collector frees it, and it would otherwise stay until the next full pass."""
     young, middle, old = gc.get_threshold()
     gc.set_threshold(young, middle, _NEVER)
     try:
         yield
     finally:
         gc.set_threshold(young, middle, old)
+        gc.collect()

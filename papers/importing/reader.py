@@ -22,6 +22,7 @@ from lxml import etree
 from papers import library
 from papers.importing.archives import data_checksum
 from papers.importing.errors import AnthologyDataError
+from papers.importing.heap import full_collections_paused
 from papers.importing.rows import (
     AuthorshipRow,
     CollectionRow,
@@ -151,9 +152,20 @@ def read_snapshot(
     """Load a data folder with the library and flatten it into rows.
 
     `memoize=False` asks the library for every single entry (slower): `verify_import` uses it so
-    that it does not share the import's shortcut.
+    that it does not share the import's shortcut. The library's model of the data is freed
+    before this returns (`papers.importing.heap`).
     """
+    with full_collections_paused():
+        return _read(data_dir, source, progress, checksums, memoize)
 
+
+def _read(
+    data_dir: Path,
+    source: str,
+    progress: ProgressCallback | None,
+    checksums: tuple[str, dict[str, str]] | None,
+    memoize: bool,
+) -> Snapshot:
     checksum, per_file = checksums or data_checksum(data_dir)
     # Turning titles and abstracts into text (the library's MarkupText.as_text) is a third of
     # the work after loading; a second process does it on the other core meanwhile.

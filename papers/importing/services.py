@@ -20,7 +20,6 @@ from papers import services as catalog
 from papers.importing import changes, decisions, previews, uploads, writer
 from papers.importing.archives import data_checksum, open_data_dir
 from papers.importing.errors import AnthologyDataError
-from papers.importing.heap import full_collections_paused
 from papers.importing.reader import ProgressCallback, read_snapshot
 from papers.importing.rows import Snapshot
 from papers.models import ImportRun, Preview
@@ -156,7 +155,7 @@ def anthology_import(
     try:
         if preview_name:
             previews.preview_name_check(preview_name)
-        with full_collections_paused(), open_data_dir(path, workdir=workdir) as data_dir:
+        with open_data_dir(path, workdir=workdir) as data_dir:
             checksums = data_checksum(data_dir)
             success = partial(
                 _record_success,

@@ -3,6 +3,7 @@
 
 import gc
 import io
+import weakref
 
 import pytest
 from django.core.management import call_command
@@ -44,15 +45,32 @@ def test_inside_no_full_collection_runs_but_young_cycles_are_still_freed():
         def __del__(self):
             freed.append("cycle")
 
-    def inside():
-        with heap.full_collections_paused():
-            node = Node()
-            node.self = node  # a cycle: only the collector frees it
-            del node
-            _grow_a_heap(kept)  # the allocations run the young collections
+    def cycle_then_heap():
+        node = Node()
+        node.self = node  # a cycle: only the collector frees it
+        del node
+        _grow_a_heap(kept)  # the allocations run the young collections
 
-    assert _full_collections_while(inside) == 0
-    assert freed == ["cycle"]
+    with heap.full_collections_paused():
+        assert _full_collections_while(cycle_then_heap) == 0
+        assert freed == ["cycle"]
+
+
+def test_leaving_frees_old_cycles_in_one_full_collection():
+    freed: list[str] = []
+
+    class Node:
+        def __del__(self):
+            freed.append("old cycle")
+
+    node = Node()
+    node.self = node
+    gc.collect()  # now in the old generation: no young collection looks at it
+    del node
+    with heap.full_collections_paused():
+        assert _full_collections_while(lambda: _grow_a_heap([])) == 0
+        assert freed == []
+    assert freed == ["old cycle"]
 
 
 def test_the_thresholds_come_back_after_an_error():
@@ -64,26 +82,29 @@ def test_the_thresholds_come_back_after_an_error():
 
 
 @pytest.fixture
-def thresholds_while_reading(monkeypatch):
-    """The old generation's threshold each time the data is read."""
-    seen: list[int] = []
-    read = reader.read_snapshot
+def library_loads(monkeypatch):
+    """Each time the library loads the data: the old generation's threshold then, and a weak
+    reference to the library's model."""
+    seen: list[tuple[int, weakref.ref]] = []
+    load = reader._load_library
 
-    def read_and_look(*args, **kwargs):
-        seen.append(gc.get_threshold()[2])
-        return read(*args, **kwargs)
+    def load_and_look(*args, **kwargs):
+        anthology = load(*args, **kwargs)
+        seen.append((gc.get_threshold()[2], weakref.ref(anthology)))
+        return anthology
 
-    monkeypatch.setattr(importing, "read_snapshot", read_and_look)
-    monkeypatch.setattr("papers.management.commands.verify_import.read_snapshot", read_and_look)
+    monkeypatch.setattr(reader, "_load_library", load_and_look)
     return seen
 
 
-def test_import_and_verify_read_the_data_with_full_collections_paused(
-    db, fixture_data_dir, thresholds_while_reading
+def test_import_and_verify_read_with_full_collections_paused_and_free_the_model(
+    db, fixture_data_dir, library_loads
 ):
     normal = gc.get_threshold()
     importing.anthology_import(path=fixture_data_dir)
+    assert library_loads[0][1]() is None  # freed before the database is written
     call_command("verify_import", str(fixture_data_dir), stdout=io.StringIO())
     assert Paper.objects.exists()
-    assert thresholds_while_reading == [heap._NEVER, heap._NEVER]
+    assert [threshold for threshold, _ in library_loads] == [heap._NEVER, heap._NEVER]
+    assert all(model() is None for _, model in library_loads)
     assert gc.get_threshold() == normal
