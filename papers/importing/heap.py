@@ -11,11 +11,18 @@ of a 698 s import, and made it grow faster than the data (`bench/scale.py`).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 # gc.set_threshold takes a C int.
 _NEVER = 2**31 - 1
+
+# The thresholds are the process's: two imports in two threads (or one inside another) pause
+# once, and the last to leave restores them.
+_lock = threading.Lock()
+_holders = 0
+_saved: tuple[int, int, int] = gc.get_threshold()
 
 
 @contextmanager
@@ -25,10 +32,19 @@ def full_collections_paused() -> Iterator[None]:
     collection. On leaving, the thresholds come back and one full collection frees what the
     block dropped: the library's model of the data is full of parent links, so only the cycle
     collector frees it, and it would otherwise stay until the next full pass."""
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, _NEVER)
+    global _holders, _saved
+    with _lock:
+        if _holders == 0:
+            _saved = gc.get_threshold()
+            gc.set_threshold(_saved[0], _saved[1], _NEVER)
+        _holders += 1
     try:
         yield
     finally:
-        gc.set_threshold(young, middle, old)
-        gc.collect()
+        with _lock:
+            _holders -= 1
+            last = _holders == 0
+            if last:
+                gc.set_threshold(*_saved)
+        if last:
+            gc.collect()

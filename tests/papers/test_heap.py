@@ -8,7 +8,7 @@ import weakref
 import pytest
 from django.core.management import call_command
 
-from papers.importing import heap, reader
+from papers.importing import heap, reader, writer
 from papers.importing import services as importing
 from papers.models import Paper
 
@@ -73,6 +73,17 @@ def test_leaving_frees_old_cycles_in_one_full_collection():
     assert freed == ["old cycle"]
 
 
+def test_overlapping_pauses_restore_the_thresholds_once_the_last_one_leaves():
+    before = gc.get_threshold()
+    first, second = heap.full_collections_paused(), heap.full_collections_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # not nested: the first to enter leaves first
+    assert gc.get_threshold()[2] == heap._NEVER
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
 def test_the_thresholds_come_back_after_an_error():
     before = gc.get_threshold()
     with pytest.raises(RuntimeError), heap.full_collections_paused():
@@ -98,11 +109,19 @@ def library_loads(monkeypatch):
 
 
 def test_import_and_verify_read_with_full_collections_paused_and_free_the_model(
-    db, fixture_data_dir, library_loads
+    db, fixture_data_dir, library_loads, monkeypatch
 ):
     normal = gc.get_threshold()
+    model_alive_at_write: list[bool] = []
+    load_empty = writer.load_empty
+
+    def look_then_load(cursor, snap):
+        model_alive_at_write.append(library_loads[0][1]() is not None)
+        return load_empty(cursor, snap)
+
+    monkeypatch.setattr(writer, "load_empty", look_then_load)
     importing.anthology_import(path=fixture_data_dir)
-    assert library_loads[0][1]() is None  # freed before the database is written
+    assert model_alive_at_write == [False]  # freed before the database is written
     call_command("verify_import", str(fixture_data_dir), stdout=io.StringIO())
     assert Paper.objects.exists()
     assert [threshold for threshold, _ in library_loads] == [heap._NEVER, heap._NEVER]
