@@ -155,6 +155,7 @@ def read_snapshot(
     that it does not share the import's shortcut. The library's model of the data is freed
     before this returns (`papers.importing.heap`).
     """
+    # The model lives only in _read's frame, which is gone when the pause ends and collects.
     with full_collections_paused():
         return _read(data_dir, source, progress, checksums, memoize)
 

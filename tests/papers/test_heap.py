@@ -30,8 +30,9 @@ def _full_collections_while(action) -> int:
 
 
 def _grow_a_heap(kept: list) -> None:
-    # Enough surviving containers that the default thresholds start full collections.
-    for _ in range(300_000):
+    # Enough surviving containers that the default thresholds start full collections: more
+    # than a quarter of what the process already tracks, however large the suite has made it.
+    for _ in range(max(300_000, len(gc.get_objects()) // 2)):
         kept.append([None])
 
 
